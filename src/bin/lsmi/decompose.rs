@@ -1,0 +1,349 @@
+//! `lsmi decompose`: per-sample LSMI from labels, three classifiers' logits and
+//! two entropy columns.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+use lsmi::burn::tensor::{Device, Int, Tensor, TensorData};
+use lsmi::{
+    Decomposer, HostInteractions, LabelPrior, LogitPmi, Lsmi, LsmiError, PointwiseTerms, Summary,
+};
+
+use crate::input::{self, Matrix};
+use crate::json::Json;
+use crate::table::{Table, fixed};
+
+/// Options of `lsmi decompose`.
+#[derive(Debug, clap::Args)]
+pub struct DecomposeArgs {
+    /// True class of each sample: [n] integers in 0..C (.npy of any integer dtype, or .csv).
+    #[arg(long, value_name = "FILE")]
+    pub labels: PathBuf,
+    /// Logits of the classifier on modality 1, for p(y|x1): [n, C] floats.
+    #[arg(long, value_name = "FILE")]
+    pub logits1: PathBuf,
+    /// Logits of the classifier on modality 2, for p(y|x2): [n, C] floats.
+    #[arg(long, value_name = "FILE")]
+    pub logits2: PathBuf,
+    /// Logits of the classifier on both modalities, for p(y|x1,x2): [n, C] floats.
+    #[arg(long, value_name = "FILE")]
+    pub logits12: PathBuf,
+    /// h(x1) = -ln p(x1) of each sample, in nats: [n] floats (e.g. from KNIFE).
+    #[arg(long, value_name = "FILE")]
+    pub h1: PathBuf,
+    /// h(x2) = -ln p(x2) of each sample, in nats: [n] floats.
+    #[arg(long, value_name = "FILE")]
+    pub h2: PathBuf,
+    /// Label prior p(y) used for h(y): the label frequencies of --labels, or 1/C.
+    #[arg(long, value_enum, default_value_t = Prior::Empirical)]
+    pub prior: Prior,
+    /// Apply the reference adjustment: shift every sample by one constant a chosen
+    /// from the means (r + a, u1 - a, u2 - a, s + a); a is reported as adjust_shift.
+    #[arg(long)]
+    pub adjust: bool,
+    /// CPU backend to compute on (default: the first one compiled in, flex if present).
+    #[arg(long, value_enum)]
+    pub device: Option<DeviceName>,
+    /// Where to write the per-sample CSV
+    /// (r,u1,u2,s,r_plus,r_minus,i1,i2,i12,h1,h2,label).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Where to write the data-set means as JSON (n, R, U1, U2, S, I1, I2, I12,
+    /// adjust_shift, units).
+    #[arg(long, value_name = "FILE")]
+    pub summary: PathBuf,
+}
+
+/// The label prior.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Prior {
+    /// p(y) = frequency of y among the labels.
+    Empirical,
+    /// p(y) = 1/C.
+    Uniform,
+}
+
+/// A CPU backend of burn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeviceName {
+    /// burn's flex backend (the crate's default).
+    Flex,
+    /// burn's ndarray backend (needs the `ndarray` feature).
+    Ndarray,
+}
+
+impl DeviceName {
+    fn name(self) -> &'static str {
+        match self {
+            DeviceName::Flex => "flex",
+            DeviceName::Ndarray => "ndarray",
+        }
+    }
+}
+
+fn device(choice: Option<DeviceName>) -> Result<Device, String> {
+    let available = lsmi::device::cpu_devices();
+    let names: Vec<&str> = available.iter().map(|(name, _)| *name).collect();
+    let found = match choice {
+        Some(choice) => available
+            .into_iter()
+            .find(|(name, _)| *name == choice.name()),
+        None => available.into_iter().next(),
+    };
+    found.map(|(_, device)| device).ok_or_else(|| {
+        let wanted = choice.map_or("a CPU device".to_string(), |c| format!("device `{}`", c.name()));
+        if names.is_empty() {
+            format!("{wanted} is not available: this build has no CPU backend (enable the `flex` or `ndarray` feature)")
+        } else {
+            format!("{wanted} is not compiled into this build (available: {})", names.join(", "))
+        }
+    })
+}
+
+/// Prefixes a library error with the file its input came from.
+fn library_error(err: LsmiError, args: &DecomposeArgs) -> String {
+    let file = |what: &str| -> Option<&Path> {
+        Some(match what {
+            "labels" => &args.labels,
+            "logits1" => &args.logits1,
+            "logits2" => &args.logits2,
+            "logits12" => &args.logits12,
+            "h1" => &args.h1,
+            "h2" => &args.h2,
+            _ => return None,
+        })
+    };
+    let (what, note) = match &err {
+        LsmiError::LengthMismatch {
+            what, reference, ..
+        } => (
+            Some(*what),
+            file(reference).map(|p| format!(" (`{reference}` is {})", p.display())),
+        ),
+        LsmiError::LabelOutOfRange { what, .. } => (
+            Some(*what),
+            Some(format!(
+                " (the number of classes is the width of the logits in {})",
+                args.logits1.display()
+            )),
+        ),
+        LsmiError::WidthMismatch { what, .. }
+        | LsmiError::Empty { what, .. }
+        | LsmiError::NonFinite { what, .. }
+        | LsmiError::ZeroPriorClass { what, .. } => (Some(*what), None),
+        // The number of classes is the width of logits1.
+        LsmiError::TooFewClasses { .. } => (Some("logits1"), None),
+        _ => (None, None),
+    };
+    let note = note.unwrap_or_default();
+    match what.and_then(file) {
+        Some(path) => input::file_error(path, format!("{err}{note}")),
+        None => format!("{err}{note}"),
+    }
+}
+
+/// Everything `decompose` writes, computed before anything is written.
+struct Results {
+    host: HostInteractions,
+    labels: Vec<i64>,
+    summary: Summary,
+    shift: f64,
+}
+
+fn compute(args: &DecomposeArgs) -> Result<Results, String> {
+    let device = device(args.device)?;
+    let labels = input::labels(&args.labels)?;
+    let logits1 = input::matrix(&args.logits1, "logits1")?;
+    let logits2 = input::matrix(&args.logits2, "logits2")?;
+    let logits12 = input::matrix(&args.logits12, "logits12")?;
+    let h1 = input::vector(&args.h1, "h1")?;
+    let h2 = input::vector(&args.h2, "h2")?;
+    let lib = |err| library_error(err, args);
+
+    let num_classes = logits1.cols;
+    let prior = match args.prior {
+        Prior::Empirical => LabelPrior::Empirical,
+        Prior::Uniform => LabelPrior::Uniform,
+    }
+    .resolve(&labels, num_classes)
+    .map_err(lib)?;
+    let pmi = LogitPmi::new(prior);
+
+    let matrix =
+        |m: Matrix| Tensor::<2>::from_data(TensorData::new(m.values, [m.rows, m.cols]), &device);
+    let vector = |v: Vec<f32>| {
+        let n = v.len();
+        Tensor::<1>::from_data(TensorData::new(v, [n]), &device)
+    };
+    let label_tensor =
+        Tensor::<1, Int>::from_data(TensorData::new(labels.clone(), [labels.len()]), &device);
+    let terms = PointwiseTerms::from_logits(
+        vector(h1),
+        vector(h2),
+        matrix(logits1),
+        matrix(logits2),
+        matrix(logits12),
+        label_tensor,
+        &pmi,
+    )
+    .map_err(lib)?;
+    let raw = Lsmi.decompose(terms).map_err(lib)?;
+    let (host, summary, shift) = if args.adjust {
+        let adjusted = raw.adjust().map_err(lib)?;
+        let host = adjusted.interactions.to_host().map_err(lib)?;
+        (host, adjusted.summary(), adjusted.shift)
+    } else {
+        let host = raw.to_host().map_err(lib)?;
+        let summary = host.summary();
+        (host, summary, 0.0)
+    };
+    Ok(Results {
+        host,
+        labels,
+        summary,
+        shift,
+    })
+}
+
+/// The shortest text that reads back as `value` exactly; very small or large
+/// magnitudes in exponent form (`2.9802322e-8`) rather than with 30 zeros.
+fn csv_number(value: f32) -> String {
+    let magnitude = value.abs();
+    if magnitude == 0.0 || !magnitude.is_finite() || (1e-4..1e15).contains(&magnitude) {
+        value.to_string()
+    } else {
+        format!("{value:e}")
+    }
+}
+
+fn per_sample_csv(results: &Results) -> String {
+    let h = &results.host;
+    let mut text = String::from("r,u1,u2,s,r_plus,r_minus,i1,i2,i12,h1,h2,label\n");
+    for (index, label) in results.labels.iter().enumerate() {
+        let columns = [
+            &h.r, &h.u1, &h.u2, &h.s, &h.r_plus, &h.r_minus, &h.i1, &h.i2, &h.i12, &h.h1, &h.h2,
+        ];
+        for column in columns {
+            text.push_str(&csv_number(column[index]));
+            text.push(',');
+        }
+        text.push_str(&label.to_string());
+        text.push('\n');
+    }
+    text
+}
+
+fn summary_json(results: &Results) -> String {
+    let m = &results.summary;
+    Json::object([
+        ("n", Json::Count(m.n)),
+        ("R", Json::Num(m.r)),
+        ("U1", Json::Num(m.u1)),
+        ("U2", Json::Num(m.u2)),
+        ("S", Json::Num(m.s)),
+        ("I1", Json::Num(m.i1)),
+        ("I2", Json::Num(m.i2)),
+        ("I12", Json::Num(m.i12)),
+        ("adjust_shift", Json::Num(results.shift)),
+        ("units", Json::Str("nats".into())),
+    ])
+    .pretty()
+}
+
+/// A hidden sibling of `path`, in the same folder so that a rename is atomic.
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// Writes every `(path, text)` or none: all go to temporary files first, then
+/// are renamed into place; on any failure the files written so far are removed.
+fn write_all(outputs: &[(&Path, String)]) -> Result<(), String> {
+    let mut temps: Vec<PathBuf> = Vec::new();
+    let cleanup = |temps: &[PathBuf]| {
+        for temp in temps {
+            let _ = fs::remove_file(temp);
+        }
+    };
+    for (path, text) in outputs {
+        let temp = temp_path(path);
+        if let Err(e) = fs::write(&temp, text) {
+            let _ = fs::remove_file(&temp);
+            cleanup(&temps);
+            return Err(input::file_error(path, format!("cannot write: {e}")));
+        }
+        temps.push(temp);
+    }
+    for (index, ((path, _), temp)) in outputs.iter().zip(&temps).enumerate() {
+        if let Err(e) = fs::rename(temp, path) {
+            cleanup(&temps[index..]);
+            for (done, _) in &outputs[..index] {
+                let _ = fs::remove_file(done);
+            }
+            return Err(input::file_error(path, format!("cannot write: {e}")));
+        }
+    }
+    Ok(())
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    let folder = |p: &Path| {
+        let parent = p.parent().filter(|q| !q.as_os_str().is_empty());
+        fs::canonicalize(parent.unwrap_or(Path::new(".")))
+    };
+    a == b
+        || match (folder(a), folder(b)) {
+            (Ok(fa), Ok(fb)) => fa == fb && a.file_name() == b.file_name(),
+            _ => false,
+        }
+}
+
+/// Runs `lsmi decompose` and returns what it prints: the means, as a table.
+pub fn run(args: &DecomposeArgs) -> Result<String, String> {
+    if same_file(&args.out, &args.summary) {
+        return Err(format!(
+            "--out and --summary both name {}; give two different files",
+            args.out.display()
+        ));
+    }
+    let results = compute(args)?;
+    write_all(&[
+        (&args.out, per_sample_csv(&results)),
+        (&args.summary, summary_json(&results)),
+    ])?;
+    let m = &results.summary;
+    let mut table =
+        Table::new(&["n", "R", "U1", "U2", "S", "I1", "I2", "I12", "adjust_shift"]).right_aligned();
+    let mut row = vec![m.n.to_string()];
+    row.extend([m.r, m.u1, m.u2, m.s, m.i1, m.i2, m.i12, results.shift].map(fixed));
+    table.push(row);
+    Ok(table.render())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_numbers_round_trip() {
+        for value in [
+            0.0f32,
+            -0.0,
+            1.5,
+            -0.405_465_1,
+            2.980_232_2e-8,
+            -1e-30,
+            3e20,
+            1e-4,
+        ] {
+            let text = csv_number(value);
+            assert_eq!(text.parse::<f32>().unwrap(), value, "{text}");
+            assert!(text.len() <= 16, "{text}");
+        }
+        assert_eq!(csv_number(2.980_232_2e-8), "2.9802322e-8");
+        assert_eq!(csv_number(0.25), "0.25");
+    }
+}

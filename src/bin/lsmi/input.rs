@@ -1,0 +1,234 @@
+//! Reading the CLI's inputs from `.npy` or `.csv` files into host vectors.
+
+use std::path::Path;
+
+use crate::npy::{self, Array, Values};
+
+/// A float matrix `[rows, cols]`, row-major, as `f32` for the device.
+#[derive(Debug, Clone)]
+pub struct Matrix {
+    pub rows: usize,
+    pub cols: usize,
+    pub values: Vec<f32>,
+}
+
+/// An error about one input file: printed as `<path>: <message>`.
+pub fn file_error(path: &Path, message: impl std::fmt::Display) -> String {
+    format!("{}: {message}", path.display())
+}
+
+/// Reads `path` as `.npy` (by extension or magic string) or else as CSV.
+fn load(path: &Path) -> Result<Array, String> {
+    let bytes = std::fs::read(path).map_err(|e| file_error(path, format!("cannot read: {e}")))?;
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let array = if ext.as_deref() == Some("npy") || npy::is_npy(&bytes) {
+        npy::parse(&bytes)
+    } else {
+        let text = String::from_utf8(bytes)
+            .map_err(|_| "not a .npy file and not UTF-8 text (CSV)".to_string());
+        text.and_then(|t| parse_csv(&t))
+    };
+    array.map_err(|e| file_error(path, e))
+}
+
+/// Parses comma-separated numbers, one row per line. The first non-blank line
+/// is skipped as a header when none of its fields is a number; blank lines are
+/// ignored. Integer-looking tables become [`Values::Int`].
+fn parse_csv(text: &str) -> Result<Array, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut rows: Vec<(usize, Vec<&str>)> = Vec::new();
+    let mut first = true;
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        if std::mem::take(&mut first) && fields.iter().all(|f| f.parse::<f64>().is_err()) {
+            continue; // the header
+        }
+        rows.push((index + 1, fields));
+    }
+    let cols = rows.first().map_or(0, |(_, row)| row.len());
+    let mut ints = Vec::new();
+    let mut floats = Vec::new();
+    let mut all_int = true;
+    for (line, row) in &rows {
+        if row.len() != cols {
+            return Err(format!(
+                "line {line} has {} values but the first row has {cols}",
+                row.len()
+            ));
+        }
+        for field in row {
+            let value: f64 = field
+                .parse()
+                .map_err(|_| format!("line {line}: {field:?} is not a number"))?;
+            if all_int {
+                match field.parse::<i64>() {
+                    Ok(i) => ints.push(i),
+                    Err(_) => all_int = false,
+                }
+            }
+            floats.push(value);
+        }
+    }
+    let shape = if cols == 1 {
+        vec![rows.len()]
+    } else {
+        vec![rows.len(), cols]
+    };
+    Ok(Array {
+        shape,
+        values: if all_int && !ints.is_empty() {
+            Values::Int(ints)
+        } else {
+            Values::Float(floats)
+        },
+        dtype: "csv".into(),
+    })
+}
+
+/// The length of a per-sample array: shape `[n]` or `[n, 1]`.
+fn column_len(path: &Path, array: &Array, what: &str) -> Result<usize, String> {
+    match array.shape[..] {
+        [n] | [n, 1] => Ok(n),
+        _ => Err(file_error(
+            path,
+            format!(
+                "{what} must be a 1-D array with one value per sample, found shape {}",
+                npy::shape_text(&array.shape)
+            ),
+        )),
+    }
+}
+
+fn non_empty(path: &Path, n: usize) -> Result<(), String> {
+    if n == 0 {
+        return Err(file_error(path, "empty input: no samples"));
+    }
+    Ok(())
+}
+
+/// Labels: one integer per sample (any integer dtype; integral floats in CSV).
+pub fn labels(path: &Path) -> Result<Vec<i64>, String> {
+    let array = load(path)?;
+    let n = column_len(path, &array, "labels")?;
+    non_empty(path, n)?;
+    match array.values {
+        Values::Int(values) => Ok(values),
+        Values::Float(values) if array.dtype == "csv" => values
+            .iter()
+            .enumerate()
+            .map(|(index, &v)| {
+                if v.fract() == 0.0 && v.abs() < 2f64.powi(53) {
+                    Ok(v as i64)
+                } else {
+                    Err(file_error(
+                        path,
+                        format!("labels[{index}] = {v} is not an integer class"),
+                    ))
+                }
+            })
+            .collect(),
+        Values::Float(_) => Err(file_error(
+            path,
+            format!("labels must have an integer dtype, found {}", array.dtype),
+        )),
+    }
+}
+
+/// Float values as `f32`, rejecting integer `.npy` dtypes and finite values
+/// beyond the `f32` range (NaN and ±∞ pass through for the library to report).
+fn floats(path: &Path, array: Array, what: &str) -> Result<Vec<f32>, String> {
+    let values = match array.values {
+        Values::Float(values) => values,
+        Values::Int(values) if array.dtype == "csv" => {
+            values.into_iter().map(|v| v as f64).collect()
+        }
+        Values::Int(_) => {
+            return Err(file_error(
+                path,
+                format!(
+                    "{what} must have a float dtype (<f4 or <f8), found {}",
+                    array.dtype
+                ),
+            ));
+        }
+    };
+    values
+        .iter()
+        .enumerate()
+        .map(|(index, &v)| {
+            if v.is_finite() && v.abs() > f64::from(f32::MAX) {
+                Err(file_error(
+                    path,
+                    format!("{what}[{index}] = {v} does not fit in f32"),
+                ))
+            } else {
+                Ok(v as f32)
+            }
+        })
+        .collect()
+}
+
+/// One float per sample, e.g. `h(x)`.
+pub fn vector(path: &Path, what: &str) -> Result<Vec<f32>, String> {
+    let array = load(path)?;
+    let n = column_len(path, &array, what)?;
+    non_empty(path, n)?;
+    floats(path, array, what)
+}
+
+/// Logits: a 2-D float array `[n, C]`.
+pub fn matrix(path: &Path, what: &str) -> Result<Matrix, String> {
+    let array = load(path)?;
+    let (rows, cols) = match array.shape[..] {
+        [rows, cols] => (rows, cols),
+        _ => {
+            return Err(file_error(
+                path,
+                format!(
+                    "{what} must be a 2-D array [n samples, C classes], found shape {}",
+                    npy::shape_text(&array.shape)
+                ),
+            ));
+        }
+    };
+    non_empty(path, rows)?;
+    Ok(Matrix {
+        rows,
+        cols,
+        values: floats(path, array, what)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_with_and_without_header() {
+        let a = parse_csv("a,b,c\n1,2,3\n4.5,5,6\n\n").unwrap();
+        assert_eq!(a.shape, vec![2, 3]);
+        assert_eq!(a.values, Values::Float(vec![1.0, 2.0, 3.0, 4.5, 5.0, 6.0]));
+        let a = parse_csv("0\n1\n2\n").unwrap();
+        assert_eq!(a.shape, vec![3]);
+        assert_eq!(a.values, Values::Int(vec![0, 1, 2]));
+        let a = parse_csv("label\n1\n").unwrap();
+        assert_eq!(a.values, Values::Int(vec![1]));
+    }
+
+    #[test]
+    fn csv_errors_name_the_line() {
+        let err = parse_csv("1,2\n3\n").unwrap_err();
+        assert!(err.contains("line 2"), "{err}");
+        let err = parse_csv("x\n1\nfoo\n").unwrap_err();
+        assert!(err.contains("line 3") && err.contains("foo"), "{err}");
+        let err = parse_csv("1,x\n").unwrap_err();
+        assert!(err.contains("line 1"), "{err}");
+    }
+}

@@ -1,0 +1,72 @@
+//! `lsmi`: per-sample multimodal interactions from the command line.
+//!
+//! * `lsmi gates` prints the exact decomposition of the built-in logic gates;
+//! * `lsmi decompose` turns labels, three classifiers' logits and two entropy
+//!   columns into per-sample `r, u1, u2, s` (CSV) and their means (JSON).
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod decompose;
+mod gates;
+mod input;
+mod json;
+mod npy;
+mod table;
+
+/// Per-sample multimodal interactions (LSMI): redundancy r, uniqueness u1 and
+/// u2, and synergy s of two modalities about a label, in nats.
+///
+/// For every sample, r = min(h(x1), h(x2)) - min(h(x1|y), h(x2|y)),
+/// u1 = i(x1;y) - r, u2 = i(x2;y) - r and s = i(x1,x2;y) - r - u1 - u2, where
+/// i(x;y) = ln p(y|x) - ln p(y) comes from a classifier's logits and
+/// h(x) = -ln p(x) from an entropy model.
+#[derive(Debug, Parser)]
+#[command(name = "lsmi", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the exact LSMI of every built-in logic gate (XOR, OR, AND, RDN, UNQ,
+    /// COPY, XOR+NOT) on two fair bits: the means R, U1, U2, S in nats.
+    Gates(gates::GatesArgs),
+    /// Decompose per-sample information from labels, logits and entropies.
+    ///
+    /// Inputs are .npy files (little-endian, C order; f4/f8 floats, labels of
+    /// any integer dtype) or .csv files (comma-separated numbers, one sample per
+    /// line, an optional non-numeric header line). Logits are [n, C] with one
+    /// column per class; labels, h1 and h2 have one value per sample.
+    ///
+    /// Writes the per-sample values to --out (CSV) and the means to --summary
+    /// (JSON), both or neither, and prints the means.
+    Decompose(decompose::DecomposeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Gates(args) => Ok(gates::run(args)),
+        Command::Decompose(args) => decompose::run(args),
+    };
+    match result {
+        Ok(text) => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`lsmi gates | head`) is not an error worth reporting.
+            let _ = stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush());
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            // One line, whatever the underlying error looked like.
+            let line = message.replace(['\n', '\r'], " ");
+            eprintln!("error: {line}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! From pointwise terms to pointwise interactions: the [`Decomposer`] trait and
+//! its LSMI implementation, [`Lsmi`].
+
+use burn::tensor::{Device, Int, Tensor};
+
+use crate::check;
+use crate::error::Result;
+use crate::pmi::LogitPmi;
+use crate::redundancy::{self, Inputs, Parts};
+use crate::summary::{self, Adjusted, ClassSummary, HostInteractions, Summary};
+
+/// The five pointwise quantities LSMI needs, one entry per sample, in nats.
+///
+/// All are `[n]` float tensors on one device.
+#[derive(Debug, Clone)]
+pub struct PointwiseTerms {
+    /// `h(x1) = −ln p(x1)`.
+    pub h1: Tensor<1>,
+    /// `h(x2) = −ln p(x2)`.
+    pub h2: Tensor<1>,
+    /// `i(x1;y) = ln p(y|x1) − ln p(y)`.
+    pub i1: Tensor<1>,
+    /// `i(x2;y) = ln p(y|x2) − ln p(y)`.
+    pub i2: Tensor<1>,
+    /// `i(x1,x2;y) = ln p(y|x1,x2) − ln p(y)`.
+    pub i12: Tensor<1>,
+}
+
+impl PointwiseTerms {
+    /// Checks that the five tensors are non-empty, of one length, and finite.
+    pub fn new(
+        h1: Tensor<1>,
+        h2: Tensor<1>,
+        i1: Tensor<1>,
+        i2: Tensor<1>,
+        i12: Tensor<1>,
+    ) -> Result<Self> {
+        let n = h1.dims()[0];
+        check::non_empty("h1", n)?;
+        for (what, tensor) in [
+            ("h1", &h1),
+            ("h2", &h2),
+            ("i1", &i1),
+            ("i2", &i2),
+            ("i12", &i12),
+        ] {
+            check::same_length(what, tensor.dims()[0], "h1", n)?;
+            check::finite(what, tensor)?;
+        }
+        Ok(Self {
+            h1,
+            h2,
+            i1,
+            i2,
+            i12,
+        })
+    }
+
+    /// The terms from host slices, placed on `device` (as `f32`).
+    pub fn from_slices(
+        h1: &[f64],
+        h2: &[f64],
+        i1: &[f64],
+        i2: &[f64],
+        i12: &[f64],
+        device: &Device,
+    ) -> Result<Self> {
+        let n = h1.len();
+        check::non_empty("h1", n)?;
+        let mut tensors = Vec::with_capacity(5);
+        for (what, values) in [("h1", h1), ("h2", h2), ("i1", i1), ("i2", i2), ("i12", i12)] {
+            check::same_length(what, values.len(), "h1", n)?;
+            check::finite_host(what, values)?;
+            tensors.push(check::vector(
+                values.iter().map(|&v| v as f32).collect(),
+                device,
+            ));
+        }
+        let [h1, h2, i1, i2, i12]: [Tensor<1>; 5] =
+            tensors.try_into().expect("five tensors were pushed");
+        Ok(Self {
+            h1,
+            h2,
+            i1,
+            i2,
+            i12,
+        })
+    }
+
+    /// The terms from entropies and the logits of three classifiers.
+    ///
+    /// * `h1`, `h2`: `[n]`, `h(x1)`, `h(x2)` in nats (from an [`Entropy`](crate::Entropy));
+    /// * `logits1`, `logits2`, `logits12`: `[n, C]`, for `p(y|x1)`, `p(y|x2)`, `p(y|x1,x2)`;
+    /// * `labels`: `[n]`, the true class of each sample;
+    /// * `pmi`: turns logits into `i(x;y)` against its prior.
+    ///
+    /// Labels are checked once for all three classifiers.
+    pub fn from_logits(
+        h1: Tensor<1>,
+        h2: Tensor<1>,
+        logits1: Tensor<2>,
+        logits2: Tensor<2>,
+        logits12: Tensor<2>,
+        labels: Tensor<1, Int>,
+        pmi: &LogitPmi,
+    ) -> Result<Self> {
+        let host_labels = check::read_i64(labels.clone())?;
+        let n = host_labels.len();
+        check::non_empty("labels", n)?;
+        pmi.prior().check_labels("labels", &host_labels)?;
+        for (what, logits) in [
+            ("logits1", &logits1),
+            ("logits2", &logits2),
+            ("logits12", &logits12),
+        ] {
+            pmi.check_logits(what, logits, n)?;
+        }
+        for (what, h) in [("h1", &h1), ("h2", &h2)] {
+            check::same_length(what, h.dims()[0], "labels", n)?;
+            check::finite(what, h)?;
+        }
+        Ok(Self {
+            h1,
+            h2,
+            i1: pmi.pmi_checked(logits1, labels.clone()),
+            i2: pmi.pmi_checked(logits2, labels.clone()),
+            i12: pmi.pmi_checked(logits12, labels),
+        })
+    }
+
+    /// The number of samples `n`.
+    pub fn len(&self) -> usize {
+        self.h1.dims()[0]
+    }
+
+    /// Always `false`: construction rejects empty terms.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The same samples with the two modalities exchanged.
+    pub fn swapped(&self) -> Self {
+        Self {
+            h1: self.h2.clone(),
+            h2: self.h1.clone(),
+            i1: self.i2.clone(),
+            i2: self.i1.clone(),
+            i12: self.i12.clone(),
+        }
+    }
+}
+
+/// Per-sample interactions, each `[n]` on the device of the inputs, in nats.
+///
+/// `r + u1 = i1`, `r + u2 = i2` and `r + u1 + u2 + s = i12` hold for every sample.
+/// Pointwise values may be negative (a *misinformative* sample); they are never
+/// clamped.
+#[derive(Debug, Clone)]
+pub struct Interactions {
+    /// Redundancy `r = r⁺ − r⁻` (eq. 6).
+    pub r: Tensor<1>,
+    /// Uniqueness of modality 1, `u1 = i(x1;y) − r`.
+    pub u1: Tensor<1>,
+    /// Uniqueness of modality 2, `u2 = i(x2;y) − r`.
+    pub u2: Tensor<1>,
+    /// Synergy `s = i(x1,x2;y) − r − u1 − u2`.
+    pub s: Tensor<1>,
+    /// `r⁺ = min(h(x1), h(x2))` (eq. 5).
+    pub r_plus: Tensor<1>,
+    /// `r⁻ = min(h(x1|y), h(x2|y))` (eq. 5).
+    pub r_minus: Tensor<1>,
+    /// The pointwise terms the interactions were computed from.
+    pub terms: PointwiseTerms,
+}
+
+impl Interactions {
+    pub(crate) fn from_parts(parts: Parts<Tensor<1>>, terms: PointwiseTerms) -> Self {
+        Self {
+            r: parts.r,
+            u1: parts.u1,
+            u2: parts.u2,
+            s: parts.s,
+            r_plus: parts.r_plus,
+            r_minus: parts.r_minus,
+            terms,
+        }
+    }
+
+    fn parts(&self) -> Parts<Tensor<1>> {
+        Parts {
+            r: self.r.clone(),
+            u1: self.u1.clone(),
+            u2: self.u2.clone(),
+            s: self.s.clone(),
+            r_plus: self.r_plus.clone(),
+            r_minus: self.r_minus.clone(),
+        }
+    }
+
+    /// The number of samples.
+    pub fn len(&self) -> usize {
+        self.terms.len()
+    }
+
+    /// Always `false`: construction rejects empty terms.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Reads every per-sample value back to the host (one synchronisation).
+    pub fn to_host(&self) -> Result<HostInteractions> {
+        let read = |t: &Tensor<1>| check::read_f32(t.clone());
+        Ok(HostInteractions {
+            r: read(&self.r)?,
+            u1: read(&self.u1)?,
+            u2: read(&self.u2)?,
+            s: read(&self.s)?,
+            r_plus: read(&self.r_plus)?,
+            r_minus: read(&self.r_minus)?,
+            h1: read(&self.terms.h1)?,
+            h2: read(&self.terms.h2)?,
+            i1: read(&self.terms.i1)?,
+            i2: read(&self.terms.i2)?,
+            i12: read(&self.terms.i12)?,
+        })
+    }
+
+    /// Data-set means `R, U1, U2, S, I1, I2, I12`, accumulated in `f64` on the host.
+    pub fn summary(&self) -> Result<Summary> {
+        Ok(self.to_host()?.summary())
+    }
+
+    /// One [`Summary`] per class that occurs in `labels` (`[n]`, in `0..num_classes`),
+    /// in class order.
+    pub fn per_class(
+        &self,
+        labels: &Tensor<1, Int>,
+        num_classes: usize,
+    ) -> Result<Vec<ClassSummary>> {
+        let host_labels = check::labels("labels", labels, num_classes)?;
+        check::same_length("labels", host_labels.len(), "interactions", self.len())?;
+        Ok(summary::per_class(
+            &self.to_host()?,
+            &host_labels,
+            num_classes,
+        ))
+    }
+
+    /// The reference-compatible adjustment: a copy shifted by one constant `a`
+    /// chosen from the means (see [`adjustment_shift`](crate::adjustment_shift)),
+    /// with `a` reported. `self` keeps the raw values.
+    pub fn adjust(&self) -> Result<Adjusted> {
+        let summary = self.summary()?;
+        let shift = summary.adjustment_shift();
+        Ok(Adjusted {
+            interactions: Self::from_parts(
+                redundancy::shift(self.parts(), shift),
+                self.terms.clone(),
+            ),
+            shift,
+            raw: summary,
+        })
+    }
+}
+
+/// Splits pointwise terms into pointwise interactions.
+pub trait Decomposer {
+    /// Per-sample interactions for every sample of `terms`.
+    fn decompose(&self, terms: PointwiseTerms) -> Result<Interactions>;
+}
+
+/// The LSMI decomposition (Yang, Wang, Hu, ICML 2025, eqs. 2, 5, 6).
+///
+/// Redundancy is `r = min(h(x1), h(x2)) − min(h(x1|y), h(x2|y))`; with exact
+/// probabilities this is Finn & Lizier's pointwise I± redundancy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Lsmi;
+
+impl Decomposer for Lsmi {
+    fn decompose(&self, terms: PointwiseTerms) -> Result<Interactions> {
+        let parts = redundancy::split(Inputs {
+            h1: terms.h1.clone(),
+            h2: terms.h2.clone(),
+            i1: terms.i1.clone(),
+            i2: terms.i2.clone(),
+            i12: terms.i12.clone(),
+        });
+        Ok(Interactions::from_parts(parts, terms))
+    }
+}

@@ -1,0 +1,31 @@
+//! Differential entropy of one modality's features, `h(x) = −ln p(x)`.
+
+use burn::tensor::Tensor;
+
+use crate::check;
+use crate::error::Result;
+
+mod knife;
+pub use knife::{Covariance, Knife, KnifeConfig, MeanInit, ShapeInit};
+
+/// A density model that gives the pointwise surprisal of feature vectors.
+///
+/// LSMI needs `h(x1)` and `h(x2)` for every sample; any model that implements
+/// this trait (KNIFE, a flow, an exact density in a test) can supply them.
+pub trait Entropy {
+    /// The number of features `d` the model expects.
+    fn dim(&self) -> usize;
+
+    /// `h(x) = −ln p(x)` for each row.
+    ///
+    /// * `x`: `[n, d]` features;
+    /// * returns `[n]`, nats, on the device of `x`.
+    fn pointwise_entropy(&self, x: Tensor<2>) -> Result<Tensor<1>>;
+
+    /// `H(X)`, the mean of `h(x)` over the rows of `x` (`[n, d]`), in nats,
+    /// accumulated in `f64` on the host.
+    fn entropy(&self, x: Tensor<2>) -> Result<f64> {
+        let values = check::read_f32(self.pointwise_entropy(x)?)?;
+        Ok(values.iter().map(|&h| f64::from(h)).sum::<f64>() / values.len() as f64)
+    }
+}

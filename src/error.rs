@@ -1,0 +1,154 @@
+//! The one error type of the crate.
+//!
+//! Every public function that can meet bad input returns [`LsmiError`]; each variant
+//! names what was wrong and where, so that a message such as
+//! `labels[17] = 9, but there are only 4 classes` can be shown to a user as it is.
+
+use thiserror::Error;
+
+/// Everything that can go wrong in `lsmi`, each with the offending value.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum LsmiError {
+    /// Two inputs that must have one entry per sample do not.
+    #[error("length mismatch: {what} has {found} entries but {reference} has {expected}")]
+    LengthMismatch {
+        /// The input whose length is wrong.
+        what: &'static str,
+        /// The input it was compared with.
+        reference: &'static str,
+        /// The length of `reference`.
+        expected: usize,
+        /// The length of `what`.
+        found: usize,
+    },
+    /// A tensor has the wrong number of columns (classes or features).
+    #[error("shape mismatch: {what} has {found} {axis} but {expected} were expected")]
+    WidthMismatch {
+        /// The input whose shape is wrong.
+        what: &'static str,
+        /// What the columns are ("classes", "features").
+        axis: &'static str,
+        /// The expected number of columns.
+        expected: usize,
+        /// The number of columns found.
+        found: usize,
+    },
+    /// An input has no samples (or no features).
+    #[error("empty input: {what} has no {unit}")]
+    Empty {
+        /// The input that is empty.
+        what: &'static str,
+        /// What it has none of ("samples", "features").
+        unit: &'static str,
+    },
+    /// An input holds NaN or ±∞.
+    #[error("non-finite value: {what}[{}] = {value}", join(index))]
+    NonFinite {
+        /// The input that holds the value.
+        what: &'static str,
+        /// The index of the first non-finite entry (`[sample]` or `[row, column]`).
+        index: Vec<usize>,
+        /// The value found (NaN, inf or -inf).
+        value: f64,
+    },
+    /// A label is negative or not smaller than the number of classes.
+    #[error(
+        "label out of range: {what}[{index}] = {label}, but there are only {num_classes} classes (0..{num_classes})"
+    )]
+    LabelOutOfRange {
+        /// The label input.
+        what: &'static str,
+        /// The sample index.
+        index: usize,
+        /// The label found.
+        label: i64,
+        /// The number of classes.
+        num_classes: usize,
+    },
+    /// Fewer than two classes: no label can carry information.
+    #[error("too few classes: {num_classes} (at least 2 are needed)")]
+    TooFewClasses {
+        /// The number of classes given.
+        num_classes: usize,
+    },
+    /// A prior probability is negative or not finite.
+    #[error("invalid prior: p(y = {class}) = {value} is not a probability")]
+    PriorNotProbability {
+        /// The class.
+        class: usize,
+        /// The value given.
+        value: f64,
+    },
+    /// The prior does not sum to one.
+    #[error("invalid prior: probabilities sum to {sum}, not 1 (tolerance 1e-6)")]
+    PriorSum {
+        /// The sum of the given probabilities.
+        sum: f64,
+    },
+    /// A label occurs whose prior probability is zero, so `h(y)` would be infinite.
+    #[error("zero prior: {what}[{index}] = {class}, but p(y = {class}) = 0 in the prior")]
+    ZeroPriorClass {
+        /// The label input.
+        what: &'static str,
+        /// The first sample index with that label.
+        index: usize,
+        /// The class.
+        class: usize,
+    },
+    /// Too few rows for what was asked (e.g. fewer rows than kernels to initialise
+    /// kernel means from data rows).
+    #[error("too few rows: {what} has {rows} rows but {needed} are needed ({reason})")]
+    TooFewRows {
+        /// The input.
+        what: &'static str,
+        /// Its number of rows.
+        rows: usize,
+        /// The number needed.
+        needed: usize,
+        /// What they are needed for.
+        reason: &'static str,
+    },
+    /// A hyper-parameter is out of its valid range.
+    #[error("invalid configuration: {field} = {value}: {reason}")]
+    InvalidConfig {
+        /// The field of the configuration.
+        field: &'static str,
+        /// Its value, printed.
+        value: String,
+        /// Why it is rejected.
+        reason: &'static str,
+    },
+    /// Saving or loading a model record failed.
+    #[error("record error: {0}")]
+    Record(String),
+    /// The backend failed to execute or read back a tensor.
+    #[error("backend error: {0}")]
+    Backend(String),
+}
+
+impl LsmiError {
+    /// An [`LsmiError::InvalidConfig`] as an `Err`, for validators.
+    pub(crate) fn invalid_config<T>(
+        field: &'static str,
+        value: impl ToString,
+        reason: &'static str,
+    ) -> Result<T> {
+        Err(LsmiError::InvalidConfig {
+            field,
+            value: value.to_string(),
+            reason,
+        })
+    }
+}
+
+/// Shorthand for `Result<T, LsmiError>`.
+pub type Result<T, E = LsmiError> = std::result::Result<T, E>;
+
+fn join(index: &[usize]) -> String {
+    index
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}

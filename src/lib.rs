@@ -1,0 +1,66 @@
+//! # lsmi: per-sample multimodal interactions
+//!
+//! For every sample of a two-modality data set, `lsmi` measures how much of what
+//! the features say about the label is **redundant** across modalities (`r`),
+//! **unique** to one of them (`u1`, `u2`), or present only in the pair
+//! (**synergy**, `s`). It implements LSMI (Yang, Wang, Hu, ICML 2025): in nats,
+//!
+//! | quantity | definition |
+//! |---|---|
+//! | `i(x;y)` | `ln p(y|x) − ln p(y)` |
+//! | `h(x|y)` | `h(x) − i(x;y)` |
+//! | `r⁺`, `r⁻` | `min(h(x1), h(x2))`, `min(h(x1|y), h(x2|y))` |
+//! | `r` | `r⁺ − r⁻` |
+//! | `u1`, `u2` | `i(x1;y) − r`, `i(x2;y) − r` |
+//! | `s` | `i(x1,x2;y) − r − u1 − u2` |
+//!
+//! The entropies `h(x)` come from an [`Entropy`] model, the pointwise mutual
+//! information from classifier logits through [`Pmi`]; [`Lsmi`] turns the five
+//! terms into [`Interactions`], which summarise to a [`Summary`], per class, and
+//! optionally under the reference [adjustment](Interactions::adjust).
+//!
+//! The crate never names a burn backend: tensors and their [`Device`](burn::tensor::Device)
+//! come from the caller (flex or ndarray on the CPU, wgpu on the GPU).
+//!
+//! ```
+//! use lsmi::{Decomposer, Lsmi, PointwiseTerms};
+//!
+//! # fn main() -> lsmi::Result<()> {
+//! let device = lsmi::default_device();
+//! // Two samples: h(x1), h(x2), i(x1;y), i(x2;y), i(x1,x2;y), in nats.
+//! let terms = PointwiseTerms::from_slices(
+//!     &[1.0, 2.0], &[1.5, 1.0], &[0.3, 0.1], &[0.2, 0.4], &[0.9, 0.5], &device,
+//! )?;
+//! let interactions = Lsmi.decompose(terms)?;
+//! let summary = interactions.summary()?;
+//! assert!((summary.r + summary.u1 - summary.i1).abs() < 1e-6);
+//! # Ok(())
+//! # }
+//! ```
+#![warn(missing_docs)]
+
+pub use burn;
+
+mod check;
+pub mod decompose;
+pub mod device;
+pub mod entropy;
+pub mod error;
+pub mod oracle;
+pub mod pmi;
+pub mod redundancy;
+pub mod rng;
+pub mod summary;
+pub mod synthetic;
+pub mod train;
+
+pub use decompose::{Decomposer, Interactions, Lsmi, PointwiseTerms};
+#[cfg(any(feature = "flex", feature = "ndarray"))]
+pub use device::default_device;
+pub use entropy::{Covariance, Entropy, Knife, KnifeConfig, MeanInit, ShapeInit};
+pub use error::{LsmiError, Result};
+pub use oracle::{Gate, JointPmf, OracleDecomposition};
+pub use pmi::{ClassPrior, LabelPrior, LogitPmi, Pmi};
+pub use redundancy::adjustment_shift;
+pub use summary::{Adjusted, ClassSummary, HostInteractions, Summary};
+pub use train::{EpochProgress, FitConfig, FitReport};

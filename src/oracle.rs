@@ -1,0 +1,357 @@
+//! Exact LSMI for discrete distributions: the ground truth the estimator is
+//! tested against.
+//!
+//! Given a joint pmf `p(x1, x2, y)` over finite alphabets, every pointwise term is
+//! exact (`h(x) = −ln p(x)` is a discrete surprisal here) and the decomposition
+//! runs through the same arithmetic as the device path. [`Gate`] ships the gates
+//! of the paper's Table 1 and a few more.
+
+use burn::tensor::Device;
+
+use crate::decompose::PointwiseTerms;
+use crate::error::{LsmiError, Result};
+use crate::redundancy::{self, Inputs, Parts};
+use crate::summary::{Means, Summary};
+
+/// A joint probability mass function `p(x1, x2, y)` on
+/// `0..n1 × 0..n2 × 0..num_classes`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JointPmf {
+    n1: usize,
+    n2: usize,
+    num_classes: usize,
+    probs: Vec<f64>,
+}
+
+impl JointPmf {
+    /// `probs[(x1 · n2 + x2) · num_classes + y] = p(x1, x2, y)`; the entries must be
+    /// probabilities summing to 1 within 1e-9.
+    pub fn new(n1: usize, n2: usize, num_classes: usize, probs: Vec<f64>) -> Result<Self> {
+        for (what, size) in [("n1", n1), ("n2", n2), ("num_classes", num_classes)] {
+            if size == 0 {
+                return Err(LsmiError::InvalidConfig {
+                    field: what,
+                    value: "0".into(),
+                    reason: "an alphabet needs at least one symbol",
+                });
+            }
+        }
+        let expected = n1 * n2 * num_classes;
+        if probs.len() != expected {
+            return Err(LsmiError::LengthMismatch {
+                what: "probs",
+                reference: "n1 · n2 · num_classes",
+                expected,
+                found: probs.len(),
+            });
+        }
+        if let Some((index, &value)) = probs
+            .iter()
+            .enumerate()
+            .find(|&(_, &p)| !(p.is_finite() && p >= 0.0))
+        {
+            return Err(LsmiError::PriorNotProbability {
+                class: index,
+                value,
+            });
+        }
+        let sum: f64 = probs.iter().sum();
+        if (sum - 1.0).abs() > 1e-9 {
+            return Err(LsmiError::PriorSum { sum });
+        }
+        Ok(Self {
+            n1,
+            n2,
+            num_classes,
+            probs,
+        })
+    }
+
+    /// The pmf with `p(x1, x2, y) = weight(x1, x2, y)`, for weights that already
+    /// sum to 1.
+    pub fn from_fn(
+        n1: usize,
+        n2: usize,
+        num_classes: usize,
+        weight: impl Fn(usize, usize, usize) -> f64,
+    ) -> Result<Self> {
+        let mut probs = Vec::with_capacity(n1 * n2 * num_classes);
+        for x1 in 0..n1 {
+            for x2 in 0..n2 {
+                for y in 0..num_classes {
+                    probs.push(weight(x1, x2, y));
+                }
+            }
+        }
+        Self::new(n1, n2, num_classes, probs)
+    }
+
+    /// `p(x1, x2, y)`.
+    pub fn p(&self, x1: usize, x2: usize, y: usize) -> f64 {
+        self.probs[(x1 * self.n2 + x2) * self.num_classes + y]
+    }
+
+    /// The number of classes of `y`.
+    pub fn num_classes(&self) -> usize {
+        self.num_classes
+    }
+
+    /// Exact pointwise terms and LSMI for every event with `p > 0`, and their
+    /// probability-weighted means.
+    pub fn decompose(&self) -> OracleDecomposition {
+        let (n1, n2, ny) = (self.n1, self.n2, self.num_classes);
+        let mut p_x1 = vec![0.0; n1];
+        let mut p_x2 = vec![0.0; n2];
+        let mut p_y = vec![0.0; ny];
+        let mut p_x1_y = vec![0.0; n1 * ny];
+        let mut p_x2_y = vec![0.0; n2 * ny];
+        let mut p_x1_x2 = vec![0.0; n1 * n2];
+        for x1 in 0..n1 {
+            for x2 in 0..n2 {
+                for y in 0..ny {
+                    let p = self.p(x1, x2, y);
+                    p_x1[x1] += p;
+                    p_x2[x2] += p;
+                    p_y[y] += p;
+                    p_x1_y[x1 * ny + y] += p;
+                    p_x2_y[x2 * ny + y] += p;
+                    p_x1_x2[x1 * n2 + x2] += p;
+                }
+            }
+        }
+        let mut events = Vec::new();
+        for x1 in 0..n1 {
+            for x2 in 0..n2 {
+                for y in 0..ny {
+                    let p = self.p(x1, x2, y);
+                    if p == 0.0 {
+                        continue;
+                    }
+                    // i(x;y) = ln p(x,y) − ln p(x) − ln p(y)
+                    let inputs = Inputs {
+                        h1: -p_x1[x1].ln(),
+                        h2: -p_x2[x2].ln(),
+                        i1: (p_x1_y[x1 * ny + y] / (p_x1[x1] * p_y[y])).ln(),
+                        i2: (p_x2_y[x2 * ny + y] / (p_x2[x2] * p_y[y])).ln(),
+                        i12: (p / (p_x1_x2[x1 * n2 + x2] * p_y[y])).ln(),
+                    };
+                    let parts = redundancy::split(inputs.clone());
+                    events.push(OracleEvent {
+                        x1,
+                        x2,
+                        y,
+                        p,
+                        inputs,
+                        parts,
+                    });
+                }
+            }
+        }
+        OracleDecomposition::new(events, 0.0)
+    }
+}
+
+/// One event `(x1, x2, y)` with its exact pointwise terms and interactions (nats).
+#[derive(Debug, Clone)]
+pub struct OracleEvent {
+    /// The value of modality 1.
+    pub x1: usize,
+    /// The value of modality 2.
+    pub x2: usize,
+    /// The label.
+    pub y: usize,
+    /// `p(x1, x2, y)`.
+    pub p: f64,
+    inputs: Inputs<f64>,
+    parts: Parts<f64>,
+}
+
+impl OracleEvent {
+    /// `h(x1) = −ln p(x1)`.
+    pub fn h1(&self) -> f64 {
+        self.inputs.h1
+    }
+    /// `h(x2) = −ln p(x2)`.
+    pub fn h2(&self) -> f64 {
+        self.inputs.h2
+    }
+    /// `i(x1;y)`.
+    pub fn i1(&self) -> f64 {
+        self.inputs.i1
+    }
+    /// `i(x2;y)`.
+    pub fn i2(&self) -> f64 {
+        self.inputs.i2
+    }
+    /// `i(x1,x2;y)`.
+    pub fn i12(&self) -> f64 {
+        self.inputs.i12
+    }
+    /// Redundancy `r`.
+    pub fn r(&self) -> f64 {
+        self.parts.r
+    }
+    /// Uniqueness `u1`.
+    pub fn u1(&self) -> f64 {
+        self.parts.u1
+    }
+    /// Uniqueness `u2`.
+    pub fn u2(&self) -> f64 {
+        self.parts.u2
+    }
+    /// Synergy `s`.
+    pub fn s(&self) -> f64 {
+        self.parts.s
+    }
+    /// `r⁺`.
+    pub fn r_plus(&self) -> f64 {
+        self.parts.r_plus
+    }
+    /// `r⁻`.
+    pub fn r_minus(&self) -> f64 {
+        self.parts.r_minus
+    }
+}
+
+/// The exact decomposition of a [`JointPmf`].
+#[derive(Debug, Clone)]
+pub struct OracleDecomposition {
+    /// Every event with `p > 0`, in `(x1, x2, y)` order.
+    pub events: Vec<OracleEvent>,
+    /// The probability-weighted means (`n` = number of events).
+    pub summary: Summary,
+    /// The shift applied to the events (0 for the raw decomposition).
+    pub shift: f64,
+}
+
+impl OracleDecomposition {
+    fn new(events: Vec<OracleEvent>, shift: f64) -> Self {
+        let mut means = Means::default();
+        for e in &events {
+            let (t, q) = (&e.inputs, &e.parts);
+            means.add(e.p, [q.r, q.u1, q.u2, q.s, t.i1, t.i2, t.i12, t.h1, t.h2]);
+        }
+        Self {
+            summary: means.finish(),
+            events,
+            shift,
+        }
+    }
+
+    /// The reference adjustment applied to every event (see [`Summary::adjustment_shift`]).
+    pub fn adjusted(&self) -> OracleDecomposition {
+        let shift = self.summary.adjustment_shift();
+        let events = self
+            .events
+            .iter()
+            .map(|e| OracleEvent {
+                parts: redundancy::shift(e.parts.clone(), shift),
+                ..e.clone()
+            })
+            .collect();
+        OracleDecomposition::new(events, self.shift + shift)
+    }
+
+    /// The events' exact pointwise terms as tensors on `device`, one entry per event,
+    /// for running the device decomposition on them.
+    pub fn terms_on(&self, device: &Device) -> Result<PointwiseTerms> {
+        let column = |f: fn(&Inputs<f64>) -> f64| -> Vec<f64> {
+            self.events.iter().map(|e| f(&e.inputs)).collect()
+        };
+        PointwiseTerms::from_slices(
+            &column(|t| t.h1),
+            &column(|t| t.h2),
+            &column(|t| t.i1),
+            &column(|t| t.i2),
+            &column(|t| t.i12),
+            device,
+        )
+    }
+}
+
+/// Logic gates on two fair, independent bits (paper Table 1 and ORACLES.md §A).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Gate {
+    /// `y = x1 ⊕ x2`: pure synergy.
+    Xor,
+    /// `y = x1 ∨ x2`.
+    Or,
+    /// `y = x1 ∧ x2`.
+    And,
+    /// `x1 = x2 = y`: pure redundancy.
+    Rdn,
+    /// `y = x1`, `x2` independent noise.
+    Unq,
+    /// `y = (x1, x2)`, four classes (where LSMI and BROJA differ).
+    Copy,
+    /// Half the samples `y = x1 ⊕ x2`, half `y = ¬x2`; the operation is part of
+    /// both modalities (`x_k = b_k + 2·op`).
+    XorNot,
+}
+
+impl Gate {
+    /// Every built-in gate, in the order of ORACLES.md.
+    pub const ALL: [Gate; 7] = [
+        Gate::Xor,
+        Gate::Or,
+        Gate::And,
+        Gate::Rdn,
+        Gate::Unq,
+        Gate::Copy,
+        Gate::XorNot,
+    ];
+
+    /// The gate's name in upper case (`"XOR"`, …, `"XOR+NOT"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Gate::Xor => "XOR",
+            Gate::Or => "OR",
+            Gate::And => "AND",
+            Gate::Rdn => "RDN",
+            Gate::Unq => "UNQ",
+            Gate::Copy => "COPY",
+            Gate::XorNot => "XOR+NOT",
+        }
+    }
+
+    /// The gate's output for the bits `b1`, `b2` and the operation bit `op`
+    /// (only [`Gate::XorNot`] reads `op`).
+    pub fn output(self, b1: usize, b2: usize, op: usize) -> usize {
+        match self {
+            Gate::Xor => b1 ^ b2,
+            Gate::Or => b1 | b2,
+            Gate::And => b1 & b2,
+            Gate::Rdn | Gate::Unq => b1,
+            Gate::Copy => 2 * b1 + b2,
+            Gate::XorNot if op == 0 => b1 ^ b2,
+            Gate::XorNot => 1 - b2,
+        }
+    }
+
+    /// The number of classes of `y`.
+    pub fn num_classes(self) -> usize {
+        if self == Gate::Copy { 4 } else { 2 }
+    }
+
+    /// The exact joint pmf of `(x1, x2, y)`.
+    pub fn pmf(self) -> JointPmf {
+        let ops = if self == Gate::XorNot { 2 } else { 1 };
+        let size = 2 * ops;
+        let classes = self.num_classes();
+        JointPmf::from_fn(size, size, classes, |x1, x2, y| {
+            let (b1, op1, b2, op2) = (x1 % 2, x1 / 2, x2 % 2, x2 / 2);
+            let valid = op1 == op2 && (self != Gate::Rdn || b1 == b2);
+            if !valid || self.output(b1, b2, op1) != y {
+                return 0.0;
+            }
+            // RDN has 2 equiprobable events, the others 4 per operation.
+            let events = if self == Gate::Rdn {
+                2.0
+            } else {
+                4.0 * ops as f64
+            };
+            1.0 / events
+        })
+        .expect("built-in gates are valid pmfs")
+    }
+}

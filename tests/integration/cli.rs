@@ -1,0 +1,779 @@
+//! The `lsmi` binary, run as a user would: exact gate tables, `decompose` round
+//! trips on files built from the exact oracle, and one-line errors that leave
+//! no output behind.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use lsmi::Gate;
+use serde_json::Value;
+
+const LN2: f64 = std::f64::consts::LN_2;
+
+// ---------------------------------------------------------------- helpers
+
+/// A fresh folder under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let unique = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("lsmi-cli-{name}-{}-{unique}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+
+    fn path(&self, file: &str) -> PathBuf {
+        self.0.join(file)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The bytes of a version-1 `.npy` file.
+fn npy_bytes(descr: &str, fortran: bool, shape: &[usize], data: &[u8]) -> Vec<u8> {
+    let shape = match shape {
+        [d] => format!("({d},)"),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let fortran = if fortran { "True" } else { "False" };
+    let mut header =
+        format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend((header.len() as u16).to_le_bytes());
+    out.extend(header.as_bytes());
+    out.extend(data);
+    out
+}
+
+/// Element types the tests write.
+#[derive(Clone, Copy)]
+enum Dtype {
+    F32,
+    F64,
+    I32,
+    I64,
+}
+
+fn write_npy(path: &Path, dtype: Dtype, shape: &[usize], values: &[f64]) {
+    let (descr, data): (&str, Vec<u8>) = match dtype {
+        Dtype::F32 => (
+            "<f4",
+            values
+                .iter()
+                .flat_map(|&v| (v as f32).to_le_bytes())
+                .collect(),
+        ),
+        Dtype::F64 => (
+            "<f8",
+            values.iter().flat_map(|&v| v.to_le_bytes()).collect(),
+        ),
+        Dtype::I32 => (
+            "<i4",
+            values
+                .iter()
+                .flat_map(|&v| (v as i32).to_le_bytes())
+                .collect(),
+        ),
+        Dtype::I64 => (
+            "<i8",
+            values
+                .iter()
+                .flat_map(|&v| (v as i64).to_le_bytes())
+                .collect(),
+        ),
+    };
+    std::fs::write(path, npy_bytes(descr, false, shape, &data)).unwrap();
+}
+
+fn write_csv(path: &Path, header: &str, cols: usize, values: &[f64]) {
+    let mut text = format!("{header}\n");
+    for row in values.chunks(cols) {
+        let row: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+        text.push_str(&row.join(","));
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+fn lsmi(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lsmi"))
+        .args(args)
+        .output()
+        .expect("the lsmi binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "lsmi failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// One sample per event of a gate's exact pmf (all built-in gates have
+/// equiprobable events, so the samples' label frequencies are the true p(y)).
+/// Logits are `ln p(y|·)`, with −30 standing for `ln 0`.
+struct GateData {
+    n: usize,
+    classes: usize,
+    labels: Vec<f64>,
+    logits1: Vec<f64>,
+    logits2: Vec<f64>,
+    logits12: Vec<f64>,
+    h1: Vec<f64>,
+    h2: Vec<f64>,
+}
+
+fn gate_data(gate: Gate) -> GateData {
+    let exact = gate.pmf().decompose();
+    let events = &exact.events;
+    let classes = gate.num_classes();
+    let p0 = events[0].p;
+    assert!(
+        events.iter().all(|e| (e.p - p0).abs() < 1e-12),
+        "equiprobable events"
+    );
+    let log_posterior = |given: &dyn Fn(&lsmi::oracle::OracleEvent) -> bool| -> Vec<f64> {
+        let mut mass = vec![0.0; classes];
+        for e in events.iter().filter(|e| given(e)) {
+            mass[e.y] += e.p;
+        }
+        let total: f64 = mass.iter().sum();
+        mass.iter()
+            .map(|&m| if m > 0.0 { (m / total).ln() } else { -30.0 })
+            .collect()
+    };
+    let mut data = GateData {
+        n: events.len(),
+        classes,
+        labels: Vec::new(),
+        logits1: Vec::new(),
+        logits2: Vec::new(),
+        logits12: Vec::new(),
+        h1: Vec::new(),
+        h2: Vec::new(),
+    };
+    for e in events {
+        data.labels.push(e.y as f64);
+        data.logits1.extend(log_posterior(&|o| o.x1 == e.x1));
+        data.logits2.extend(log_posterior(&|o| o.x2 == e.x2));
+        data.logits12
+            .extend(log_posterior(&|o| o.x1 == e.x1 && o.x2 == e.x2));
+        data.h1.push(e.h1());
+        data.h2.push(e.h2());
+    }
+    data
+}
+
+/// The six input files of `decompose`, written as `.npy` with the given dtypes.
+fn write_inputs_npy(dir: &TempDir, data: &GateData, float: Dtype, label: Dtype) -> Vec<PathBuf> {
+    let (n, c) = (data.n, data.classes);
+    let files = [
+        ("labels.npy", label, vec![n], &data.labels),
+        ("logits1.npy", float, vec![n, c], &data.logits1),
+        ("logits2.npy", float, vec![n, c], &data.logits2),
+        ("logits12.npy", float, vec![n, c], &data.logits12),
+        ("h1.npy", float, vec![n], &data.h1),
+        ("h2.npy", float, vec![n], &data.h2),
+    ];
+    files
+        .into_iter()
+        .map(|(name, dtype, shape, values)| {
+            let path = dir.path(name);
+            write_npy(&path, dtype, &shape, values);
+            path
+        })
+        .collect()
+}
+
+fn write_inputs_csv(dir: &TempDir, data: &GateData) -> Vec<PathBuf> {
+    let c = data.classes;
+    let header: Vec<String> = (0..c).map(|k| format!("class{k}")).collect();
+    let header = header.join(",");
+    let files = [
+        ("labels.csv", "label", 1, &data.labels),
+        ("logits1.csv", header.as_str(), c, &data.logits1),
+        ("logits2.csv", header.as_str(), c, &data.logits2),
+        ("logits12.csv", header.as_str(), c, &data.logits12),
+        ("h1.csv", "h1", 1, &data.h1),
+        ("h2.csv", "h2", 1, &data.h2),
+    ];
+    files
+        .into_iter()
+        .map(|(name, header, cols, values)| {
+            let path = dir.path(name);
+            write_csv(&path, header, cols, values);
+            path
+        })
+        .collect()
+}
+
+fn decompose_args(inputs: &[PathBuf], out: &Path, summary: &Path, extra: &[&str]) -> Vec<String> {
+    let flags = [
+        "--labels",
+        "--logits1",
+        "--logits2",
+        "--logits12",
+        "--h1",
+        "--h2",
+    ];
+    let mut args = vec!["decompose".to_string()];
+    for (flag, path) in flags.iter().zip(inputs) {
+        args.push(flag.to_string());
+        args.push(path.display().to_string());
+    }
+    for (flag, path) in [("--out", out), ("--summary", summary)] {
+        args.push(flag.into());
+        args.push(path.display().to_string());
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+fn run_decompose(inputs: &[PathBuf], out: &Path, summary: &Path, extra: &[&str]) -> Output {
+    let args = decompose_args(inputs, out, summary, extra);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    lsmi(&args)
+}
+
+/// The per-sample CSV as (header, rows of numbers).
+fn read_per_sample(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().split(',').map(String::from).collect();
+    let rows = lines
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    (header, rows)
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn num(value: &Value, key: &str) -> f64 {
+    value[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("`{key}` is not a number in {value}"))
+}
+
+fn assert_close(found: f64, expected: f64, tol: f64, what: &str) {
+    assert!(
+        (found - expected).abs() <= tol,
+        "{what}: found {found}, expected {expected} (tolerance {tol})"
+    );
+}
+
+/// `keys` occur in `text` (as `"key":`) in this order.
+fn assert_key_order(text: &str, keys: &[&str]) {
+    let positions: Vec<usize> = keys
+        .iter()
+        .map(|k| {
+            text.find(&format!("\"{k}\":"))
+                .unwrap_or_else(|| panic!("{k} missing from {text}"))
+        })
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "order of {keys:?} in {text}"
+    );
+}
+
+const COLUMNS: [&str; 12] = [
+    "r", "u1", "u2", "s", "r_plus", "r_minus", "i1", "i2", "i12", "h1", "h2", "label",
+];
+
+// ---------------------------------------------------------------- gates
+
+#[test]
+fn gates_json_is_one_object_with_the_exact_means() {
+    let text = stdout(&lsmi(&["gates", "--adjust", "--json"]));
+    let adjusted: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(adjusted.as_object().unwrap().len(), Gate::ALL.len());
+    let names: Vec<&str> = Gate::ALL.iter().map(|g| g.name()).collect();
+    assert_key_order(&text, &names);
+    let or = &adjusted["OR"];
+    for (key, value) in [("R", 0.215762), ("U1", 0.0), ("U2", 0.0), ("S", 0.346574)] {
+        assert_close(num(or, key), value, 1e-6, &format!("adjusted OR {key}"));
+    }
+    assert!(or.get("shift").is_some(), "--adjust reports the shift");
+
+    let raw: Value = serde_json::from_str(&stdout(&lsmi(&["gates", "--json"]))).unwrap();
+    let xor = &raw["XOR"];
+    for (key, value) in [("R", 0.0), ("U1", 0.0), ("U2", 0.0), ("S", LN2)] {
+        assert_close(num(xor, key), value, 1e-6, &format!("raw XOR {key}"));
+    }
+    // Every gate agrees with the library's oracle.
+    for gate in Gate::ALL {
+        let m = gate.pmf().decompose().summary;
+        let entry = &raw[gate.name()];
+        for (key, value) in [("R", m.r), ("U1", m.u1), ("U2", m.u2), ("S", m.s)] {
+            assert_close(
+                num(entry, key),
+                value,
+                1e-12,
+                &format!("{} {key}", gate.name()),
+            );
+        }
+    }
+}
+
+#[test]
+fn gates_json_events_are_listed_per_gate() {
+    let json: Value =
+        serde_json::from_str(&stdout(&lsmi(&["gates", "--json", "--events"]))).unwrap();
+    for gate in Gate::ALL {
+        let events = json[gate.name()]["events"].as_array().unwrap();
+        assert_eq!(
+            events.len(),
+            gate.pmf().decompose().events.len(),
+            "{}",
+            gate.name()
+        );
+        for e in events {
+            let sum = num(e, "r") + num(e, "u1") + num(e, "u2") + num(e, "s");
+            assert_close(sum, num(e, "i12"), 1e-12, "r + u1 + u2 + s = i12");
+        }
+    }
+}
+
+#[test]
+fn gates_tables_mention_every_gate() {
+    let plain = stdout(&lsmi(&["gates"]));
+    let events = stdout(&lsmi(&["gates", "--events"]));
+    let adjusted = stdout(&lsmi(&["gates", "--adjust", "--events"]));
+    for gate in Gate::ALL {
+        for text in [&plain, &events, &adjusted] {
+            assert!(
+                text.lines()
+                    .any(|l| l.split_whitespace().next() == Some(gate.name())),
+                "{} missing from\n{text}",
+                gate.name()
+            );
+        }
+    }
+    assert!(events.contains("i12") && events.contains("x1"), "{events}");
+    assert!(adjusted.contains("shift"), "{adjusted}");
+    // 6 decimals, aligned: every data line of the plain table has the same width.
+    let widths: Vec<usize> = plain.lines().map(str::len).collect();
+    assert!(widths.windows(2).all(|w| w[0] == w[1]), "{plain}");
+    assert!(plain.contains("0.693147"), "{plain}");
+}
+
+#[test]
+fn help_describes_the_subcommands() {
+    let help = stdout(&lsmi(&["--help"]));
+    assert!(
+        help.contains("gates") && help.contains("decompose"),
+        "{help}"
+    );
+    let help = stdout(&lsmi(&["decompose", "--help"]));
+    for flag in [
+        "--labels",
+        "--logits12",
+        "--h2",
+        "--prior",
+        "--adjust",
+        "--out",
+        "--summary",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from\n{help}");
+    }
+}
+
+// ---------------------------------------------------------------- decompose
+
+/// Checks identities per row, the oracle values, and that the JSON means are the
+/// CSV column means.
+fn check_outputs(gate: Gate, out: &Path, summary: &Path, adjust: bool) {
+    let exact = gate.pmf().decompose();
+    let exact = if adjust { exact.adjusted() } else { exact };
+    let (header, rows) = read_per_sample(out);
+    assert_eq!(header, COLUMNS);
+    assert_eq!(rows.len(), exact.events.len());
+    for (row, e) in rows.iter().zip(&exact.events) {
+        let [r, u1, u2, s, r_plus, r_minus, i1, i2, i12, h1, h2, label] = row[..] else {
+            panic!("12 columns")
+        };
+        let tol = 1e-5;
+        assert_close(r + u1, i1, tol, "r + u1 = i1");
+        assert_close(r + u2, i2, tol, "r + u2 = i2");
+        assert_close(r + u1 + u2 + s, i12, tol, "r + u1 + u2 + s = i12");
+        assert_close(
+            r_plus - r_minus + if adjust { exact.shift } else { 0.0 },
+            r,
+            tol,
+            "r",
+        );
+        for (found, expected, what) in [
+            (r, e.r(), "r"),
+            (u1, e.u1(), "u1"),
+            (u2, e.u2(), "u2"),
+            (s, e.s(), "s"),
+            (i1, e.i1(), "i1"),
+            (i2, e.i2(), "i2"),
+            (i12, e.i12(), "i12"),
+            (h1, e.h1(), "h1"),
+            (h2, e.h2(), "h2"),
+            (label, e.y as f64, "label"),
+        ] {
+            assert_close(
+                found,
+                expected,
+                tol,
+                &format!("{} event {what}", gate.name()),
+            );
+        }
+    }
+    let json = read_json(summary);
+    assert_eq!(json["n"].as_u64(), Some(rows.len() as u64));
+    assert_eq!(json["units"].as_str(), Some("nats"));
+    let shift = num(&json, "adjust_shift");
+    assert_close(
+        shift,
+        if adjust { exact.shift } else { 0.0 },
+        1e-5,
+        "adjust_shift",
+    );
+    for (key, col) in [
+        ("R", 0),
+        ("U1", 1),
+        ("U2", 2),
+        ("S", 3),
+        ("I1", 6),
+        ("I2", 7),
+        ("I12", 8),
+    ] {
+        let mean = rows.iter().map(|r| r[col]).sum::<f64>() / rows.len() as f64;
+        assert_close(
+            num(&json, key),
+            mean,
+            1e-6,
+            &format!("{key} = mean of the CSV column"),
+        );
+    }
+    let m = exact.summary;
+    for (key, value) in [("R", m.r), ("U1", m.u1), ("U2", m.u2), ("S", m.s)] {
+        assert_close(
+            num(&json, key),
+            value,
+            1e-5,
+            &format!("{} {key}", gate.name()),
+        );
+    }
+}
+
+#[test]
+fn decompose_round_trips_every_gate_oracle() {
+    for gate in Gate::ALL {
+        for adjust in [false, true] {
+            let dir = TempDir::new("roundtrip");
+            let inputs = write_inputs_npy(&dir, &gate_data(gate), Dtype::F32, Dtype::I64);
+            let (out, summary) = (dir.path("per_sample.csv"), dir.path("summary.json"));
+            let extra: &[&str] = if adjust { &["--adjust"] } else { &[] };
+            let printed = stdout(&run_decompose(&inputs, &out, &summary, extra));
+            assert!(printed.contains("adjust_shift"), "{printed}");
+            check_outputs(gate, &out, &summary, adjust);
+        }
+    }
+}
+
+#[test]
+fn decompose_or_gate_adjusted_matches_the_paper() {
+    let dir = TempDir::new("or");
+    let inputs = write_inputs_npy(&dir, &gate_data(Gate::Or), Dtype::F32, Dtype::I64);
+    let (out, summary) = (dir.path("per_sample.csv"), dir.path("summary.json"));
+    stdout(&run_decompose(
+        &inputs,
+        &out,
+        &summary,
+        &["--adjust", "--prior", "empirical"],
+    ));
+    let json = read_json(&summary);
+    for (key, value) in [("R", 0.215762), ("U1", 0.0), ("U2", 0.0), ("S", 0.346574)] {
+        assert_close(num(&json, key), value, 1e-5, &format!("OR {key}"));
+    }
+    let keys = [
+        "n",
+        "R",
+        "U1",
+        "U2",
+        "S",
+        "I1",
+        "I2",
+        "I12",
+        "adjust_shift",
+        "units",
+    ];
+    assert_eq!(json.as_object().unwrap().len(), keys.len());
+    assert_key_order(&std::fs::read_to_string(&summary).unwrap(), &keys);
+}
+
+#[test]
+fn decompose_uniform_prior_keeps_the_identities() {
+    // Balanced labels (XOR): the uniform prior equals the empirical one.
+    let dir = TempDir::new("uniform");
+    let inputs = write_inputs_npy(&dir, &gate_data(Gate::Xor), Dtype::F32, Dtype::I64);
+    let (out, summary) = (dir.path("per_sample.csv"), dir.path("summary.json"));
+    stdout(&run_decompose(
+        &inputs,
+        &out,
+        &summary,
+        &["--prior", "uniform"],
+    ));
+    check_outputs(Gate::Xor, &out, &summary, false);
+
+    // Unbalanced labels (OR): i(x;y) moves by ln(p_emp(y)·C) but identities hold.
+    let dir = TempDir::new("uniform-or");
+    let inputs = write_inputs_npy(&dir, &gate_data(Gate::Or), Dtype::F32, Dtype::I64);
+    let (out, summary) = (dir.path("per_sample.csv"), dir.path("summary.json"));
+    stdout(&run_decompose(
+        &inputs,
+        &out,
+        &summary,
+        &["--prior", "uniform"],
+    ));
+    let (_, rows) = read_per_sample(&out);
+    for row in &rows {
+        assert_close(row[0] + row[1], row[6], 1e-5, "r + u1 = i1");
+        assert_close(row[0] + row[2], row[7], 1e-5, "r + u2 = i2");
+        assert_close(row[0] + row[1] + row[2] + row[3], row[8], 1e-5, "sum = i12");
+    }
+    let json = read_json(&summary);
+    let mean_r = rows.iter().map(|r| r[0]).sum::<f64>() / rows.len() as f64;
+    assert_close(num(&json, "R"), mean_r, 1e-6, "R");
+}
+
+#[test]
+fn decompose_accepts_f64_i32_and_csv_inputs() {
+    let data = gate_data(Gate::Copy);
+    let reference = {
+        let dir = TempDir::new("ref");
+        let inputs = write_inputs_npy(&dir, &data, Dtype::F32, Dtype::I64);
+        let (out, summary) = (dir.path("a.csv"), dir.path("a.json"));
+        stdout(&run_decompose(&inputs, &out, &summary, &[]));
+        read_per_sample(&out).1
+    };
+    type Writer<'a> = Box<dyn Fn(&TempDir) -> Vec<PathBuf> + 'a>;
+    let variants: [(&str, Writer); 3] = [
+        (
+            "f64-i32",
+            Box::new(|d| write_inputs_npy(d, &data, Dtype::F64, Dtype::I32)),
+        ),
+        (
+            "f64-i64",
+            Box::new(|d| write_inputs_npy(d, &data, Dtype::F64, Dtype::I64)),
+        ),
+        ("csv", Box::new(|d| write_inputs_csv(d, &data))),
+    ];
+    for (name, write) in variants {
+        let dir = TempDir::new(name);
+        let inputs = write(&dir);
+        let (out, summary) = (dir.path("b.csv"), dir.path("b.json"));
+        stdout(&run_decompose(&inputs, &out, &summary, &[]));
+        let rows = read_per_sample(&out).1;
+        assert_eq!(rows.len(), reference.len(), "{name}");
+        for (a, b) in rows.iter().zip(&reference) {
+            for (x, y) in a.iter().zip(b) {
+                assert_close(*x, *y, 1e-5, name);
+            }
+        }
+        check_outputs(Gate::Copy, &out, &summary, false);
+    }
+    // Mixed: CSV labels with npy logits, on an explicit device.
+    let dir = TempDir::new("mixed");
+    let mut inputs = write_inputs_npy(&dir, &data, Dtype::F32, Dtype::I64);
+    inputs[0] = write_inputs_csv(&dir, &data).swap_remove(0);
+    let (out, summary) = (dir.path("c.csv"), dir.path("c.json"));
+    let device = lsmi::device::cpu_devices()[0].0;
+    stdout(&run_decompose(
+        &inputs,
+        &out,
+        &summary,
+        &["--device", device],
+    ));
+    check_outputs(Gate::Copy, &out, &summary, false);
+}
+
+// ---------------------------------------------------------------- errors
+
+/// Runs `decompose` and checks it fails with one `error:` line containing every
+/// needle, printing nothing and writing neither output.
+fn assert_fails(inputs: &[PathBuf], dir: &TempDir, needles: &[&str]) -> String {
+    let (out, summary) = (dir.path("out.csv"), dir.path("summary.json"));
+    let output = run_decompose(inputs, &out, &summary, &[]);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        !output.status.success(),
+        "expected failure, stderr: {stderr}"
+    );
+    assert!(output.stdout.is_empty(), "nothing on stdout");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "{needle:?} missing from {stderr}");
+    }
+    assert!(
+        !out.exists() && !summary.exists(),
+        "no partial output: {stderr}"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    stderr
+}
+
+#[test]
+fn decompose_rejects_mismatched_lengths_without_output() {
+    let data = gate_data(Gate::Or);
+    let dir = TempDir::new("mismatch");
+    let inputs = write_inputs_npy(&dir, &data, Dtype::F32, Dtype::I64);
+    // logits2 with one sample fewer.
+    let c = data.classes;
+    write_npy(
+        &inputs[2],
+        Dtype::F32,
+        &[data.n - 1, c],
+        &data.logits2[..(data.n - 1) * c],
+    );
+    assert_fails(&inputs, &dir, &["logits2.npy", "length mismatch", "3", "4"]);
+}
+
+#[test]
+fn decompose_rejects_bad_files_with_one_line() {
+    let data = gate_data(Gate::Or);
+    let (n, c) = (data.n, data.classes);
+    type Corrupt = Box<dyn Fn(&[PathBuf])>;
+    let cases: Vec<(&str, Corrupt, Vec<&str>)> = vec![
+        (
+            "missing",
+            Box::new(|p| std::fs::remove_file(&p[4]).unwrap()),
+            vec!["h1.npy", "cannot read"],
+        ),
+        (
+            "bad-header",
+            Box::new(|p| std::fs::write(&p[1], b"\x93NUMPY\x01\x00\x08\x00{'descr'").unwrap()),
+            vec!["logits1.npy", "bad .npy header"],
+        ),
+        (
+            "not-npy",
+            Box::new(|p| std::fs::write(&p[1], b"garbage").unwrap()),
+            vec!["logits1.npy", "magic"],
+        ),
+        (
+            "one-d-logits",
+            Box::new(move |p| write_npy(&p[3], Dtype::F32, &[n * c], &data_flat(n * c))),
+            vec!["logits12.npy", "2-D", "(8,)"],
+        ),
+        (
+            "float-labels",
+            Box::new(move |p| write_npy(&p[0], Dtype::F32, &[n], &vec![0.0; n])),
+            vec!["labels.npy", "integer dtype", "<f4"],
+        ),
+        (
+            "int-logits",
+            Box::new(move |p| write_npy(&p[1], Dtype::I32, &[n, c], &vec![0.0; n * c])),
+            vec!["logits1.npy", "float dtype", "<i4"],
+        ),
+        (
+            "fortran",
+            Box::new(move |p| {
+                let data: Vec<u8> = (0..n * c).flat_map(|_| 0f32.to_le_bytes()).collect();
+                std::fs::write(&p[2], npy_bytes("<f4", true, &[n, c], &data)).unwrap()
+            }),
+            vec!["logits2.npy", "Fortran"],
+        ),
+        (
+            "big-endian",
+            Box::new(move |p| {
+                let data: Vec<u8> = (0..n).flat_map(|_| 1f64.to_be_bytes()).collect();
+                std::fs::write(&p[5], npy_bytes(">f8", false, &[n], &data)).unwrap()
+            }),
+            vec!["h2.npy", "big-endian"],
+        ),
+        (
+            "nan",
+            Box::new(move |p| {
+                let mut h = vec![1.0; n];
+                h[2] = f64::NAN;
+                write_npy(&p[4], Dtype::F64, &[n], &h)
+            }),
+            vec!["h1.npy", "non-finite", "NaN"],
+        ),
+        (
+            "classes-disagree",
+            Box::new(move |p| write_npy(&p[3], Dtype::F32, &[n, c + 1], &vec![0.0; n * (c + 1)])),
+            vec!["logits12.npy", "classes"],
+        ),
+        (
+            "one-class",
+            Box::new(move |p| write_npy(&p[1], Dtype::F32, &[n, 1], &vec![0.0; n])),
+            vec!["logits1.npy", "too few classes"],
+        ),
+        (
+            "truncated",
+            Box::new(move |p| {
+                let data: Vec<u8> = (0..n - 1).flat_map(|_| 0f32.to_le_bytes()).collect();
+                std::fs::write(&p[4], npy_bytes("<f4", false, &[n], &data)).unwrap()
+            }),
+            vec!["h1.npy", "bytes"],
+        ),
+    ];
+    for (name, corrupt, needles) in cases {
+        let dir = TempDir::new(name);
+        let inputs = write_inputs_npy(&dir, &data, Dtype::F32, Dtype::I64);
+        corrupt(&inputs);
+        assert_fails(&inputs, &dir, &needles);
+    }
+}
+
+fn data_flat(len: usize) -> Vec<f64> {
+    (0..len).map(|i| i as f64 * 0.1).collect()
+}
+
+#[test]
+fn decompose_rejects_out_of_range_labels() {
+    let data = gate_data(Gate::Or);
+    let dir = TempDir::new("labels");
+    let inputs = write_inputs_npy(&dir, &data, Dtype::F32, Dtype::I64);
+    write_npy(&inputs[0], Dtype::I64, &[data.n], &[0.0, 1.0, 7.0, 1.0]);
+    let stderr = assert_fails(&inputs, &dir, &["labels.npy", "label out of range", "7"]);
+    assert!(stderr.contains("2 classes"), "{stderr}");
+
+    write_npy(&inputs[0], Dtype::I32, &[data.n], &[0.0, -1.0, 1.0, 1.0]);
+    assert_fails(&inputs, &dir, &["labels.npy", "-1"]);
+}
+
+#[test]
+fn decompose_refuses_one_file_for_both_outputs() {
+    let dir = TempDir::new("same");
+    let inputs = write_inputs_npy(&dir, &gate_data(Gate::Or), Dtype::F32, Dtype::I64);
+    let out = dir.path("both");
+    let output = run_decompose(&inputs, &out, &out, &[]);
+    assert!(!output.status.success());
+    assert!(!out.exists());
+}
