@@ -42,23 +42,28 @@
 pub use burn;
 
 mod check;
+pub mod classifier;
 pub mod decompose;
 pub mod device;
 pub mod entropy;
 pub mod error;
+pub mod estimator;
 pub mod oracle;
 pub mod pmi;
 pub mod redundancy;
 pub mod rng;
+pub mod standardize;
 pub mod summary;
 pub mod synthetic;
 pub mod train;
 
+pub use classifier::{Classifier, ClassifierConfig};
 pub use decompose::{Decomposer, Interactions, Lsmi, PointwiseTerms};
 #[cfg(any(feature = "flex", feature = "ndarray"))]
 pub use device::default_device;
 pub use entropy::{Covariance, Entropy, Knife, KnifeConfig, MeanInit, ShapeInit};
 pub use error::{LsmiError, Result};
+pub use estimator::{FitStage, FittedLsmi, LsmiConfig};
 pub use oracle::{Gate, JointPmf, OracleDecomposition};
 pub use pmi::{ClassPrior, LabelPrior, LogitPmi, Pmi};
 pub use redundancy::adjustment_shift;

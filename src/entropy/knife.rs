@@ -26,6 +26,7 @@ use super::Entropy;
 use crate::check;
 use crate::error::{LsmiError, Result};
 use crate::rng::SeededRng;
+use crate::standardize::Standardizer;
 use crate::train::{self, EpochProgress, FitConfig, FitReport, Rows};
 
 /// Covariance structure of the mixture components.
@@ -160,8 +161,7 @@ impl KnifeConfig {
         let means = self.normal_means(&mut rng, device);
         Ok(self.assemble(
             means,
-            vec![0.0; self.dim],
-            vec![1.0; self.dim],
+            Standardizer::identity(self.dim, device),
             &mut rng,
             device,
         ))
@@ -187,10 +187,10 @@ impl KnifeConfig {
         let device = x.device();
         let mut rng = SeededRng::new(self.fit.seed);
 
-        let (loc, scale) = if self.standardize {
-            standardisation(&x, self.scale_floor)?
+        let standardizer = if self.standardize {
+            Standardizer::fit(&x, self.scale_floor)?
         } else {
-            (vec![0.0; dim], vec![1.0; dim])
+            Standardizer::identity(dim, &device)
         };
         let means = match self.mean_init {
             MeanInit::DataRows => {
@@ -204,11 +204,11 @@ impl KnifeConfig {
                 }
                 let picked = &rng.permutation(rows)[..self.kernels];
                 let rows_picked = x.clone().select(0, train::index_tensor(picked, &device));
-                standardise(rows_picked, &loc, &scale)
+                standardizer.apply(rows_picked)
             }
             MeanInit::StandardNormal => self.normal_means(&mut rng, &device),
         };
-        let model = self.assemble(means, loc, scale, &mut rng, &device);
+        let model = self.assemble(means, standardizer, &mut rng, &device);
         train::fit(
             model,
             &Rows { x, labels: None },
@@ -236,8 +236,7 @@ impl KnifeConfig {
     fn assemble(
         &self,
         means: Tensor<2>,
-        loc: Vec<f32>,
-        scale: Vec<f32>,
+        standardizer: Standardizer,
         rng: &mut SeededRng,
         device: &Device,
     ) -> Knife {
@@ -258,9 +257,6 @@ impl KnifeConfig {
             ))),
             Covariance::Diagonal => None,
         };
-        let constant = |values: Vec<f32>| {
-            Param::from_tensor(check::vector(values, device)).set_require_grad(false)
-        };
         Knife {
             weights: Param::from_tensor(Tensor::<1>::zeros([k], device))
                 .set_require_grad(self.learnable_weights),
@@ -270,8 +266,7 @@ impl KnifeConfig {
                 device,
             )),
             lower,
-            loc: constant(loc),
-            scale: constant(scale),
+            standardizer,
             tanh_bound: self.tanh_bound,
             kernels: k,
             dim: d,
@@ -291,10 +286,8 @@ pub struct Knife {
     /// `T`, `[K, d, d]`; only its strictly lower triangle is used. `None` for
     /// diagonal covariance.
     lower: Option<Param<Tensor<3>>>,
-    /// Standardisation shift `m`, `[d]` (not trained).
-    loc: Param<Tensor<1>>,
-    /// Standardisation scale `σ`, `[d]` (not trained).
-    scale: Param<Tensor<1>>,
+    /// Standardisation of the inputs (fixed at fit time).
+    standardizer: Standardizer,
     tanh_bound: bool,
     kernels: usize,
     dim: usize,
@@ -361,13 +354,9 @@ impl Knife {
 
     /// `h(x)` in original units for unchecked rows (`[n, d]` → `[n]`), under autodiff too.
     fn surprisal(&self, x: Tensor<2>) -> Tensor<1> {
-        let d = self.dim;
-        let scale = self.scale.val().detach();
-        // Σ_j ln σ_j brings h back to the units of x (derived from the recorded
-        // scale, so a loaded model needs nothing else).
-        let log_scale_offset = scale.clone().log().sum();
-        let z = (x - self.loc.val().detach().reshape([1, d])) / scale.reshape([1, d]);
-        self.log_density_standardised(z).neg() + log_scale_offset
+        // Σ_j ln σ_j brings h back to the units of x.
+        let z = self.standardizer.apply(x);
+        self.log_density_standardised(z).neg() + self.standardizer.log_scale_sum()
     }
 }
 
@@ -422,25 +411,4 @@ fn check_features(what: &'static str, found: usize, expected: usize) -> Result<(
         });
     }
     Ok(())
-}
-
-/// Per-feature mean and standard deviation of `x`, the latter floored.
-fn standardisation(x: &Tensor<2>, floor: f64) -> Result<(Vec<f32>, Vec<f32>)> {
-    let loc = check::read_f32(x.clone().mean_dim(0))?;
-    let var = check::read_f32(x.clone().var_bias(0))?;
-    let scale = var
-        .iter()
-        .map(|&v| {
-            let sd = f64::from(v).max(0.0).sqrt();
-            sd.max(floor) as f32
-        })
-        .collect();
-    Ok((loc, scale))
-}
-
-fn standardise(x: Tensor<2>, loc: &[f32], scale: &[f32]) -> Tensor<2> {
-    let device = x.device();
-    let d = loc.len();
-    (x - check::vector(loc.to_vec(), &device).reshape([1, d]))
-        / check::vector(scale.to_vec(), &device).reshape([1, d])
 }

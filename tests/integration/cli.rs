@@ -1,6 +1,6 @@
 //! The `lsmi` binary, run as a user would: exact gate tables, `decompose` round
-//! trips on files built from the exact oracle, and one-line errors that leave
-//! no output behind.
+//! trips on files built from the exact oracle, `entropy` against a Gaussian's
+//! closed form, and one-line errors that leave no output behind.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -385,9 +385,21 @@ fn gates_tables_mention_every_gate() {
 fn help_describes_the_subcommands() {
     let help = stdout(&lsmi(&["--help"]));
     assert!(
-        help.contains("gates") && help.contains("decompose"),
+        help.contains("gates") && help.contains("decompose") && help.contains("entropy"),
         "{help}"
     );
+    let help = stdout(&lsmi(&["entropy", "--help"]));
+    for flag in [
+        "--x",
+        "--kernels",
+        "--epochs",
+        "--preset",
+        "--seed",
+        "--device",
+        "--out",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from\n{help}");
+    }
     let help = stdout(&lsmi(&["decompose", "--help"]));
     for flag in [
         "--labels",
@@ -776,4 +788,170 @@ fn decompose_refuses_one_file_for_both_outputs() {
     let output = run_decompose(&inputs, &out, &out, &[]);
     assert!(!output.status.success());
     assert!(!out.exists());
+}
+
+// ---------------------------------------------------------------- entropy
+
+fn run_entropy(x: &Path, out: &Path, extra: &[&str]) -> Output {
+    let (x, out) = (x.display().to_string(), out.display().to_string());
+    let mut args = vec!["entropy", "--x", &x, "--out", &out];
+    args.extend_from_slice(extra);
+    lsmi(&args)
+}
+
+/// The `h` column of an `entropy` output.
+fn read_h(path: &Path) -> Vec<f64> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("h"), "header of {}", path.display());
+    lines.map(|l| l.parse().unwrap()).collect()
+}
+
+/// The `H = … nats` that `entropy` prints.
+fn printed_entropy(text: &str) -> f64 {
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("H = "))
+        .unwrap_or_else(|| panic!("no `H = ` line in\n{text}"));
+    let value = line
+        .strip_suffix(" nats")
+        .unwrap_or_else(|| panic!("no unit in {line:?}"));
+    value.parse().unwrap()
+}
+
+/// `n` rows of a 2-D Gaussian whose covariance has condition number 10, and its
+/// exact entropy.
+fn gaussian_sample(n: usize) -> (lsmi::synthetic::Features, f64) {
+    let gaussian = lsmi::synthetic::CorrelatedGaussian::random(2, 10.0, 17);
+    (gaussian.sample(n, 23), gaussian.entropy())
+}
+
+fn as_f64(values: &[f32]) -> Vec<f64> {
+    values.iter().map(|&v| f64::from(v)).collect()
+}
+
+#[test]
+fn entropy_of_a_gaussian_matches_the_closed_form() {
+    let n = 5000;
+    let (sample, exact) = gaussian_sample(n);
+    let dir = TempDir::new("entropy");
+    let (x, out) = (dir.path("x.npy"), dir.path("h.csv"));
+    write_npy(&x, Dtype::F64, &[n, 2], &as_f64(&sample.values));
+    let printed = stdout(&run_entropy(&x, &out, &["--epochs", "10", "--seed", "3"]));
+    let h = read_h(&out);
+    assert_eq!(h.len(), n);
+    assert!(h.iter().all(|v| v.is_finite()), "finite h");
+    let mean = h.iter().sum::<f64>() / n as f64;
+    let big_h = printed_entropy(&printed);
+    assert_close(big_h, mean, 1e-5, "printed H = mean of the CSV");
+    assert_close(big_h, exact, 0.1, "H of the Gaussian");
+    for needle in ["5000", "epochs run", "10", "final loss", "fit time"] {
+        assert!(
+            printed.contains(needle),
+            "{needle:?} missing from\n{printed}"
+        );
+    }
+    // Not a terminal: no progress line on stderr.
+    let again = run_entropy(&x, &dir.path("h2.csv"), &["--epochs", "1"]);
+    assert!(again.status.success());
+    assert!(
+        again.stderr.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}
+
+#[test]
+fn entropy_reference_preset_and_csv_inputs_run() {
+    let n = 400;
+    let (sample, _) = gaussian_sample(n);
+    let dir = TempDir::new("entropy-reference");
+    let (x, out) = (dir.path("x.csv"), dir.path("h.csv"));
+    write_csv(&x, "a,b", 2, &as_f64(&sample.values));
+    let device = lsmi::device::cpu_devices()[0].0;
+    let printed = stdout(&run_entropy(
+        &x,
+        &out,
+        &["--preset", "reference", "--epochs", "1", "--device", device],
+    ));
+    assert!(printed.contains("reference"), "{printed}");
+    let h = read_h(&out);
+    assert_eq!(h.len(), n);
+    assert!(h.iter().all(|v| v.is_finite()), "finite h");
+    assert_close(
+        printed_entropy(&printed),
+        h.iter().sum::<f64>() / n as f64,
+        1e-5,
+        "H",
+    );
+
+    // One feature: a one-column CSV is an [n, 1] matrix.
+    let first: Vec<f64> = sample
+        .values
+        .iter()
+        .step_by(2)
+        .map(|&v| f64::from(v))
+        .collect();
+    write_csv(&x, "a", 1, &first);
+    stdout(&run_entropy(&x, &out, &["--epochs", "1", "--kernels", "2"]));
+    assert_eq!(read_h(&out).len(), n);
+}
+
+/// Runs `entropy` and checks it fails with one `error:` line containing every
+/// needle, printing nothing and writing no output (not even a temporary file).
+fn assert_entropy_fails(dir: &TempDir, x: &Path, extra: &[&str], needles: &[&str]) {
+    let out = dir.path("h.csv");
+    let output = run_entropy(x, &out, extra);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        !output.status.success(),
+        "expected failure, stderr: {stderr}"
+    );
+    assert!(output.stdout.is_empty(), "nothing on stdout");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "{needle:?} missing from {stderr}");
+    }
+    let names: Vec<_> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".h.csv") || name == "h.csv")
+        .collect();
+    assert!(names.is_empty(), "output left behind: {names:?} ({stderr})");
+}
+
+#[test]
+fn entropy_rejects_nan_naming_file_and_position() {
+    let n = 20;
+    let (sample, _) = gaussian_sample(n);
+    let mut values = as_f64(&sample.values);
+    values[7 * 2 + 1] = f64::NAN;
+    let dir = TempDir::new("entropy-nan");
+    let x = dir.path("x.npy");
+    write_npy(&x, Dtype::F32, &[n, 2], &values);
+    assert_entropy_fails(&dir, &x, &["--epochs", "1"], &["x.npy", "[7, 1]", "NaN"]);
+}
+
+#[test]
+fn entropy_rejects_more_kernels_than_rows() {
+    let n = 20;
+    let (sample, _) = gaussian_sample(n);
+    let dir = TempDir::new("entropy-kernels");
+    let x = dir.path("x.npy");
+    write_npy(&x, Dtype::F64, &[n, 2], &as_f64(&sample.values));
+    for preset in ["default", "reference"] {
+        assert_entropy_fails(
+            &dir,
+            &x,
+            &["--kernels", "50", "--preset", preset],
+            &["x.npy", "20 rows", "--kernels", "50"],
+        );
+    }
+    assert_entropy_fails(&dir, &x, &["--kernels", "0"], &["--kernels 0"]);
+    assert_entropy_fails(&dir, &x, &["--epochs", "0"], &["--epochs 0"]);
+
+    // A 1-D array is not a feature matrix.
+    write_npy(&x, Dtype::F64, &[n], &as_f64(&sample.values[..n]));
+    assert_entropy_fails(&dir, &x, &[], &["x.npy", "2-D", "(20,)", "(n, 1)"]);
 }

@@ -2,9 +2,11 @@
 
 mod common;
 mod errors;
+mod estimator;
 mod gates;
 mod knife;
 mod properties;
+mod synthetic;
 
 #[cfg(feature = "cli")]
 mod cli;

@@ -1,17 +1,18 @@
 //! `lsmi decompose`: per-sample LSMI from labels, three classifiers' logits and
 //! two entropy columns.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
-use lsmi::burn::tensor::{Device, Int, Tensor, TensorData};
+use lsmi::burn::tensor::{Int, Tensor, TensorData};
 use lsmi::{
     Decomposer, HostInteractions, LabelPrior, LogitPmi, Lsmi, LsmiError, PointwiseTerms, Summary,
 };
 
+use crate::backend::{self, DeviceName};
 use crate::input::{self, Matrix};
 use crate::json::Json;
+use crate::output::{csv_number, same_file, write_all};
 use crate::table::{Table, fixed};
 
 /// Options of `lsmi decompose`.
@@ -62,43 +63,6 @@ pub enum Prior {
     Empirical,
     /// p(y) = 1/C.
     Uniform,
-}
-
-/// A CPU backend of burn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DeviceName {
-    /// burn's flex backend (the crate's default).
-    Flex,
-    /// burn's ndarray backend (needs the `ndarray` feature).
-    Ndarray,
-}
-
-impl DeviceName {
-    fn name(self) -> &'static str {
-        match self {
-            DeviceName::Flex => "flex",
-            DeviceName::Ndarray => "ndarray",
-        }
-    }
-}
-
-fn device(choice: Option<DeviceName>) -> Result<Device, String> {
-    let available = lsmi::device::cpu_devices();
-    let names: Vec<&str> = available.iter().map(|(name, _)| *name).collect();
-    let found = match choice {
-        Some(choice) => available
-            .into_iter()
-            .find(|(name, _)| *name == choice.name()),
-        None => available.into_iter().next(),
-    };
-    found.map(|(_, device)| device).ok_or_else(|| {
-        let wanted = choice.map_or("a CPU device".to_string(), |c| format!("device `{}`", c.name()));
-        if names.is_empty() {
-            format!("{wanted} is not available: this build has no CPU backend (enable the `flex` or `ndarray` feature)")
-        } else {
-            format!("{wanted} is not compiled into this build (available: {})", names.join(", "))
-        }
-    })
 }
 
 /// Prefixes a library error with the file its input came from.
@@ -152,11 +116,11 @@ struct Results {
 }
 
 fn compute(args: &DecomposeArgs) -> Result<Results, String> {
-    let device = device(args.device)?;
+    let device = backend::device(args.device)?;
     let labels = input::labels(&args.labels)?;
-    let logits1 = input::matrix(&args.logits1, "logits1")?;
-    let logits2 = input::matrix(&args.logits2, "logits2")?;
-    let logits12 = input::matrix(&args.logits12, "logits12")?;
+    let logits1 = input::matrix(&args.logits1, "logits1", input::LOGITS_LAYOUT)?;
+    let logits2 = input::matrix(&args.logits2, "logits2", input::LOGITS_LAYOUT)?;
+    let logits12 = input::matrix(&args.logits12, "logits12", input::LOGITS_LAYOUT)?;
     let h1 = input::vector(&args.h1, "h1")?;
     let h2 = input::vector(&args.h2, "h2")?;
     let lib = |err| library_error(err, args);
@@ -206,17 +170,6 @@ fn compute(args: &DecomposeArgs) -> Result<Results, String> {
     })
 }
 
-/// The shortest text that reads back as `value` exactly; very small or large
-/// magnitudes in exponent form (`2.9802322e-8`) rather than with 30 zeros.
-fn csv_number(value: f32) -> String {
-    let magnitude = value.abs();
-    if magnitude == 0.0 || !magnitude.is_finite() || (1e-4..1e15).contains(&magnitude) {
-        value.to_string()
-    } else {
-        format!("{value:e}")
-    }
-}
-
 fn per_sample_csv(results: &Results) -> String {
     let h = &results.host;
     let mut text = String::from("r,u1,u2,s,r_plus,r_minus,i1,i2,i12,h1,h2,label\n");
@@ -251,56 +204,6 @@ fn summary_json(results: &Results) -> String {
     .pretty()
 }
 
-/// A hidden sibling of `path`, in the same folder so that a rename is atomic.
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
-}
-
-/// Writes every `(path, text)` or none: all go to temporary files first, then
-/// are renamed into place; on any failure the files written so far are removed.
-fn write_all(outputs: &[(&Path, String)]) -> Result<(), String> {
-    let mut temps: Vec<PathBuf> = Vec::new();
-    let cleanup = |temps: &[PathBuf]| {
-        for temp in temps {
-            let _ = fs::remove_file(temp);
-        }
-    };
-    for (path, text) in outputs {
-        let temp = temp_path(path);
-        if let Err(e) = fs::write(&temp, text) {
-            let _ = fs::remove_file(&temp);
-            cleanup(&temps);
-            return Err(input::file_error(path, format!("cannot write: {e}")));
-        }
-        temps.push(temp);
-    }
-    for (index, ((path, _), temp)) in outputs.iter().zip(&temps).enumerate() {
-        if let Err(e) = fs::rename(temp, path) {
-            cleanup(&temps[index..]);
-            for (done, _) in &outputs[..index] {
-                let _ = fs::remove_file(done);
-            }
-            return Err(input::file_error(path, format!("cannot write: {e}")));
-        }
-    }
-    Ok(())
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    let folder = |p: &Path| {
-        let parent = p.parent().filter(|q| !q.as_os_str().is_empty());
-        fs::canonicalize(parent.unwrap_or(Path::new(".")))
-    };
-    a == b
-        || match (folder(a), folder(b)) {
-            (Ok(fa), Ok(fb)) => fa == fb && a.file_name() == b.file_name(),
-            _ => false,
-        }
-}
-
 /// Runs `lsmi decompose` and returns what it prints: the means, as a table.
 pub fn run(args: &DecomposeArgs) -> Result<String, String> {
     if same_file(&args.out, &args.summary) {
@@ -321,29 +224,4 @@ pub fn run(args: &DecomposeArgs) -> Result<String, String> {
     row.extend([m.r, m.u1, m.u2, m.s, m.i1, m.i2, m.i12, results.shift].map(fixed));
     table.push(row);
     Ok(table.render())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_numbers_round_trip() {
-        for value in [
-            0.0f32,
-            -0.0,
-            1.5,
-            -0.405_465_1,
-            2.980_232_2e-8,
-            -1e-30,
-            3e20,
-            1e-4,
-        ] {
-            let text = csv_number(value);
-            assert_eq!(text.parse::<f32>().unwrap(), value, "{text}");
-            assert!(text.len() <= 16, "{text}");
-        }
-        assert_eq!(csv_number(2.980_232_2e-8), "2.9802322e-8");
-        assert_eq!(csv_number(0.25), "0.25");
-    }
 }

@@ -34,9 +34,10 @@ fn load(path: &Path) -> Result<Array, String> {
     array.map_err(|e| file_error(path, e))
 }
 
-/// Parses comma-separated numbers, one row per line. The first non-blank line
-/// is skipped as a header when none of its fields is a number; blank lines are
-/// ignored. Integer-looking tables become [`Values::Int`].
+/// Parses comma-separated numbers, one row per line, into a `[rows, cols]`
+/// array. The first non-blank line is skipped as a header when none of its
+/// fields is a number; blank lines are ignored. Integer-looking tables become
+/// [`Values::Int`].
 fn parse_csv(text: &str) -> Result<Array, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rows: Vec<(usize, Vec<&str>)> = Vec::new();
@@ -76,13 +77,10 @@ fn parse_csv(text: &str) -> Result<Array, String> {
             floats.push(value);
         }
     }
-    let shape = if cols == 1 {
-        vec![rows.len()]
-    } else {
-        vec![rows.len(), cols]
-    };
     Ok(Array {
-        shape,
+        // A table is 2-D even with one column: `[n, 1]` serves both per-sample
+        // columns and one-feature matrices.
+        shape: vec![rows.len(), cols],
         values: if all_int && !ints.is_empty() {
             Values::Int(ints)
         } else {
@@ -183,8 +181,12 @@ pub fn vector(path: &Path, what: &str) -> Result<Vec<f32>, String> {
     floats(path, array, what)
 }
 
-/// Logits: a 2-D float array `[n, C]`.
-pub fn matrix(path: &Path, what: &str) -> Result<Matrix, String> {
+/// The layout of logits, for [`matrix`]'s messages.
+pub const LOGITS_LAYOUT: &str = "[n samples, C classes]";
+
+/// A 2-D float array, e.g. logits `[n, C]` or features `[n, d]`; `layout`
+/// describes the expected shape in the message when it is not 2-D.
+pub fn matrix(path: &Path, what: &str, layout: &str) -> Result<Matrix, String> {
     let array = load(path)?;
     let (rows, cols) = match array.shape[..] {
         [rows, cols] => (rows, cols),
@@ -192,7 +194,7 @@ pub fn matrix(path: &Path, what: &str) -> Result<Matrix, String> {
             return Err(file_error(
                 path,
                 format!(
-                    "{what} must be a 2-D array [n samples, C classes], found shape {}",
+                    "{what} must be a 2-D array {layout}, found shape {}",
                     npy::shape_text(&array.shape)
                 ),
             ));
@@ -216,7 +218,7 @@ mod tests {
         assert_eq!(a.shape, vec![2, 3]);
         assert_eq!(a.values, Values::Float(vec![1.0, 2.0, 3.0, 4.5, 5.0, 6.0]));
         let a = parse_csv("0\n1\n2\n").unwrap();
-        assert_eq!(a.shape, vec![3]);
+        assert_eq!(a.shape, vec![3, 1]);
         assert_eq!(a.values, Values::Int(vec![0, 1, 2]));
         let a = parse_csv("label\n1\n").unwrap();
         assert_eq!(a.values, Values::Int(vec![1]));

@@ -2,18 +2,23 @@
 //!
 //! * `lsmi gates` prints the exact decomposition of the built-in logic gates;
 //! * `lsmi decompose` turns labels, three classifiers' logits and two entropy
-//!   columns into per-sample `r, u1, u2, s` (CSV) and their means (JSON).
+//!   columns into per-sample `r, u1, u2, s` (CSV) and their means (JSON);
+//! * `lsmi entropy` fits a KNIFE density model to one modality's features and
+//!   writes `h(x) = -ln p(x)` of every sample (CSV).
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod backend;
 mod decompose;
+mod entropy;
 mod gates;
 mod input;
 mod json;
 mod npy;
+mod output;
 mod table;
 
 /// Per-sample multimodal interactions (LSMI): redundancy r, uniqueness u1 and
@@ -45,6 +50,14 @@ enum Command {
     /// Writes the per-sample values to --out (CSV) and the means to --summary
     /// (JSON), both or neither, and prints the means.
     Decompose(decompose::DecomposeArgs),
+    /// Fit a KNIFE density model to features and write h(x) = -ln p(x) per sample.
+    ///
+    /// Reads x, [n, d] floats with one sample per row (.npy f4/f8 or .csv), fits
+    /// a Gaussian mixture (KNIFE) to it by minimising the mean of -ln p(x), and
+    /// writes h of every row to --out (CSV, header `h`, nats), ready for
+    /// `decompose --h1/--h2`. Prints the mean H, in nats, and how the fit went.
+    /// While fitting, a progress line is drawn on stderr when it is a terminal.
+    Entropy(entropy::EntropyArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +65,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Gates(args) => Ok(gates::run(args)),
         Command::Decompose(args) => decompose::run(args),
+        Command::Entropy(args) => entropy::run(args),
     };
     match result {
         Ok(text) => {

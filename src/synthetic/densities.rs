@@ -1,45 +1,9 @@
-//! Seeded synthetic data with exact densities, for testing estimators against
-//! closed forms.
+//! Densities with closed-form entropies, for testing entropy estimators.
 
 use std::f64::consts::{E, TAU};
 
-use burn::tensor::{Device, Tensor, TensorData};
-
+use super::{Features, draw_index, log_normal_isotropic, log_sum_exp};
 use crate::rng::SeededRng;
-
-/// A row-major matrix of `f32` features on the host.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Features {
-    /// `rows × cols` values, row-major.
-    pub values: Vec<f32>,
-    /// Number of rows (samples).
-    pub rows: usize,
-    /// Number of columns (features).
-    pub cols: usize,
-}
-
-impl Features {
-    /// The features as a `[rows, cols]` tensor on `device`.
-    pub fn tensor(&self, device: &Device) -> Tensor<2> {
-        Tensor::from_data(
-            TensorData::new(self.values.clone(), [self.rows, self.cols]),
-            device,
-        )
-    }
-
-    /// Row `index`.
-    pub fn row(&self, index: usize) -> &[f32] {
-        &self.values[index * self.cols..(index + 1) * self.cols]
-    }
-
-    /// Every value multiplied by `factor`.
-    pub fn scaled(&self, factor: f32) -> Features {
-        Features {
-            values: self.values.iter().map(|v| v * factor).collect(),
-            ..self.clone()
-        }
-    }
-}
 
 /// `N(μ, Σ)` with `Σ = Q diag(λ) Qᵀ`, `Q` a random rotation and `λ`
 /// log-spaced from 1 to `condition`.
@@ -190,39 +154,6 @@ impl IsotropicMixture {
             .collect();
         -log_sum_exp(&log_terms)
     }
-}
-
-/// `ln N(x; m, σ² I)`.
-pub fn log_normal_isotropic(x: &[f32], mean: &[f64], sigma: f64) -> f64 {
-    let d = mean.len() as f64;
-    let quad: f64 = x
-        .iter()
-        .zip(mean)
-        .map(|(&a, m)| (f64::from(a) - m).powi(2))
-        .sum();
-    -0.5 * d * (TAU * sigma * sigma).ln() - 0.5 * quad / (sigma * sigma)
-}
-
-/// `ln Σ exp(v)`, stable.
-pub fn log_sum_exp(values: &[f64]) -> f64 {
-    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if max == f64::NEG_INFINITY {
-        return max;
-    }
-    max + values.iter().map(|v| (v - max).exp()).sum::<f64>().ln()
-}
-
-/// An index drawn with probabilities `weights` (summing to 1).
-fn draw_index(weights: &[f64], rng: &mut SeededRng) -> usize {
-    let u = rng.uniform();
-    let mut acc = 0.0;
-    for (k, w) in weights.iter().enumerate() {
-        acc += w;
-        if u < acc {
-            return k;
-        }
-    }
-    weights.len() - 1
 }
 
 #[cfg(test)]

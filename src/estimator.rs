@@ -1,0 +1,444 @@
+//! End-to-end LSMI from features: two KNIFE models and three classifiers,
+//! fitted with k-fold cross-fitting so every sample is scored by models that
+//! never saw it.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use burn::config::Config;
+use burn::tensor::{Device, Int, Tensor};
+
+use crate::check;
+use crate::classifier::{Classifier, ClassifierConfig};
+use crate::decompose::{Decomposer, Interactions, Lsmi, PointwiseTerms};
+use crate::entropy::{Entropy, Knife, KnifeConfig};
+use crate::error::{LsmiError, Result};
+use crate::pmi::{ClassPrior, LabelPrior, LogitPmi};
+use crate::rng::SeededRng;
+use crate::train::{self, EpochProgress};
+
+/// Hyper-parameters of the whole estimator.
+#[derive(Config, Debug)]
+pub struct LsmiConfig {
+    /// Number of classes `C` of the labels.
+    pub num_classes: usize,
+    /// The entropy model of each modality (`dim` is taken from the data).
+    #[config(default = "KnifeConfig::new(1)")]
+    pub knife: KnifeConfig,
+    /// The three classifiers `p(y|x1)`, `p(y|x2)`, `p(y|x1,x2)`.
+    #[config(default = "ClassifierConfig::new()")]
+    pub classifier: ClassifierConfig,
+    /// Cross-fitting folds `k ≥ 2`: each sample is scored by models fitted on the
+    /// other `k − 1` folds.
+    #[config(default = 5)]
+    pub folds: usize,
+    /// Score every sample with models fitted on all samples, itself included.
+    /// Biased (over-fitted classifiers make `i` look larger); for comparison only.
+    #[config(default = false)]
+    pub in_sample: bool,
+    /// Use `p(y) = 1/C` instead of the label frequencies.
+    #[config(default = false)]
+    pub uniform_prior: bool,
+    /// Seed of the folds and of every model.
+    #[config(default = 0)]
+    pub seed: u64,
+}
+
+/// Which model of which fold a progress report is about.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FitStage {
+    /// The fold (0-based) whose complement is being fitted.
+    pub fold: usize,
+    /// The number of model sets (`folds`, or 1 in-sample).
+    pub folds: usize,
+    /// `"knife1"`, `"knife2"`, `"classifier1"`, `"classifier2"` or `"classifier12"`.
+    pub model: &'static str,
+    /// The epoch just finished.
+    pub epoch: EpochProgress,
+}
+
+/// The models fitted on one training split.
+#[derive(Debug, Clone)]
+struct Models {
+    knife1: Knife,
+    knife2: Knife,
+    classifier1: Classifier,
+    classifier2: Classifier,
+    classifier12: Classifier,
+}
+
+/// Each model's per-sample outputs on some rows.
+struct Scores {
+    h1: Tensor<1>,
+    h2: Tensor<1>,
+    logits1: Tensor<2>,
+    logits2: Tensor<2>,
+    logits12: Tensor<2>,
+}
+
+impl Models {
+    const NAMES: [&'static str; 5] = [
+        "knife1",
+        "knife2",
+        "classifier1",
+        "classifier2",
+        "classifier12",
+    ];
+
+    fn score(&self, x1: Tensor<2>, x2: Tensor<2>) -> Result<Scores> {
+        let joint = Tensor::cat(vec![x1.clone(), x2.clone()], 1);
+        Ok(Scores {
+            h1: self.knife1.pointwise_entropy(x1.clone())?,
+            h2: self.knife2.pointwise_entropy(x2.clone())?,
+            logits1: log_softmax_rows(self.classifier1.forward(x1)?),
+            logits2: log_softmax_rows(self.classifier2.forward(x2)?),
+            logits12: log_softmax_rows(self.classifier12.forward(joint)?),
+        })
+    }
+}
+
+fn log_softmax_rows(logits: Tensor<2>) -> Tensor<2> {
+    burn::tensor::activation::log_softmax(logits, 1)
+}
+
+impl LsmiConfig {
+    /// The authors' hyper-parameters (KNIFE and classifier presets), scored with
+    /// our cross-fitting (their in-sample scoring is a known defect).
+    pub fn reference(num_classes: usize) -> Self {
+        LsmiConfig::new(num_classes)
+            .with_knife(KnifeConfig::reference(1))
+            .with_classifier(ClassifierConfig::reference())
+    }
+
+    /// Checks every field once, up front.
+    pub fn validate(&self) -> Result<()> {
+        check::num_classes(self.num_classes)?;
+        if !self.in_sample && self.folds < 2 {
+            return LsmiError::invalid_config(
+                "folds",
+                self.folds,
+                "cross-fitting needs at least 2 folds (or set in_sample)",
+            );
+        }
+        self.knife.validate()?;
+        self.classifier.validate()
+    }
+
+    /// Fits every model and returns per-sample interactions for every row.
+    ///
+    /// * `x1`: `[n, d1]`, `x2`: `[n, d2]` features of the two modalities;
+    /// * `labels`: `[n]`, in `0..num_classes`.
+    ///
+    /// Fitting runs on the autodiff twin of the inputs' device.
+    pub fn fit(&self, x1: Tensor<2>, x2: Tensor<2>, labels: Tensor<1, Int>) -> Result<FittedLsmi> {
+        self.fit_with_progress(x1, x2, labels, &mut |_| {})
+    }
+
+    /// [`fit`](Self::fit), calling `progress` after every epoch of every model.
+    pub fn fit_with_progress(
+        &self,
+        x1: Tensor<2>,
+        x2: Tensor<2>,
+        labels: Tensor<1, Int>,
+        progress: &mut dyn FnMut(&FitStage),
+    ) -> Result<FittedLsmi> {
+        let start = Instant::now();
+        self.validate()?;
+        let [n, d1] = x1.dims();
+        let d2 = x2.dims()[1];
+        check::non_empty("x1", n)?;
+        check::same_length("x2", x2.dims()[0], "x1", n)?;
+        check::finite("x1", &x1)?;
+        check::finite("x2", &x2)?;
+        let host_labels = check::labels("labels", &labels, self.num_classes)?;
+        check::same_length("labels", host_labels.len(), "x1", n)?;
+        let prior = match self.uniform_prior {
+            true => LabelPrior::Uniform,
+            false => LabelPrior::Empirical,
+        }
+        .resolve(&host_labels, self.num_classes)?;
+        let device = x1.device();
+
+        let sets = if self.in_sample { 1 } else { self.folds };
+        if !self.in_sample && n < 2 * self.folds {
+            return Err(LsmiError::TooFewRows {
+                what: "x1",
+                rows: n,
+                needed: 2 * self.folds,
+                reason: "two rows per cross-fitting fold",
+            });
+        }
+        let order = SeededRng::new(self.seed).permutation(n);
+        let fold_of = |row_rank: usize| row_rank * sets / n;
+        let mut models = Vec::with_capacity(sets);
+        let mut scored_rows: Vec<usize> = Vec::with_capacity(n);
+        let mut parts: Vec<Scores> = Vec::with_capacity(sets);
+        for fold in 0..sets {
+            let (train_rows, score_rows): (Vec<usize>, Vec<usize>) = if self.in_sample {
+                (order.clone(), order.clone())
+            } else {
+                let (inside, outside): (Vec<_>, Vec<_>) = order
+                    .iter()
+                    .enumerate()
+                    .partition(|&(rank, _)| fold_of(rank) == fold);
+                (
+                    outside.into_iter().map(|(_, &row)| row).collect(),
+                    inside.into_iter().map(|(_, &row)| row).collect(),
+                )
+            };
+            let pick = |x: &Tensor<2>, rows: &[usize]| {
+                x.clone().select(0, train::index_tensor(rows, &device))
+            };
+            let fitted = self.fit_models(
+                fold,
+                sets,
+                (pick(&x1, &train_rows), pick(&x2, &train_rows)),
+                labels
+                    .clone()
+                    .select(0, train::index_tensor(&train_rows, &device)),
+                progress,
+            )?;
+            parts.push(fitted.score(pick(&x1, &score_rows), pick(&x2, &score_rows))?);
+            scored_rows.extend(score_rows);
+            models.push(fitted);
+        }
+        // Put the fold outputs back in the order of the input rows.
+        let mut inverse = vec![0; n];
+        for (position, &row) in scored_rows.iter().enumerate() {
+            inverse[row] = position;
+        }
+        let back = train::index_tensor(&inverse, &device);
+        let gather1 = |f: fn(&Scores) -> Tensor<1>| {
+            Tensor::cat(parts.iter().map(f).collect(), 0).select(0, back.clone())
+        };
+        let gather2 = |f: fn(&Scores) -> Tensor<2>| {
+            Tensor::cat(parts.iter().map(f).collect(), 0).select(0, back.clone())
+        };
+        let pmi = LogitPmi::new(prior.clone());
+        let terms = PointwiseTerms::from_logits(
+            gather1(|s| s.h1.clone()),
+            gather1(|s| s.h2.clone()),
+            gather2(|s| s.logits1.clone()),
+            gather2(|s| s.logits2.clone()),
+            gather2(|s| s.logits12.clone()),
+            labels,
+            &pmi,
+        )?;
+        Ok(FittedLsmi {
+            interactions: Lsmi.decompose(terms)?,
+            models,
+            pmi,
+            dims: (d1, d2),
+            wall_time: start.elapsed(),
+        })
+    }
+
+    /// The KNIFE configuration for a modality with `dim` features.
+    fn knife_for(&self, dim: usize) -> KnifeConfig {
+        let mut config = self.knife.clone();
+        config.dim = dim;
+        config
+    }
+
+    fn fit_models(
+        &self,
+        fold: usize,
+        folds: usize,
+        (x1, x2): (Tensor<2>, Tensor<2>),
+        labels: Tensor<1, Int>,
+        progress: &mut dyn FnMut(&FitStage),
+    ) -> Result<Models> {
+        // Distinct, reproducible seeds for every model of every fold.
+        let seed = |model: u64| self.seed.wrapping_mul(1_000_003) + 10 * fold as u64 + model;
+        let report = |model: &'static str| {
+            move |epoch: &EpochProgress| FitStage {
+                fold,
+                folds,
+                model,
+                epoch: *epoch,
+            }
+        };
+        let knife = |dim: usize, s: u64| {
+            let mut config = self.knife_for(dim);
+            config.fit.seed = s;
+            config
+        };
+        let classifier = |s: u64| {
+            let mut config = self.classifier.clone();
+            config.fit.seed = s;
+            config
+        };
+        let (d1, d2) = (x1.dims()[1], x2.dims()[1]);
+        let joint = Tensor::cat(vec![x1.clone(), x2.clone()], 1);
+        let c = self.num_classes;
+        let stage = report(Models::NAMES[0]);
+        let (knife1, _) =
+            knife(d1, seed(0)).fit_with_progress(x1.clone(), &mut |e| progress(&stage(e)))?;
+        let stage = report(Models::NAMES[1]);
+        let (knife2, _) =
+            knife(d2, seed(1)).fit_with_progress(x2.clone(), &mut |e| progress(&stage(e)))?;
+        let stage = report(Models::NAMES[2]);
+        let (classifier1, _) =
+            classifier(seed(2))
+                .fit_with_progress(x1, labels.clone(), c, &mut |e| progress(&stage(e)))?;
+        let stage = report(Models::NAMES[3]);
+        let (classifier2, _) =
+            classifier(seed(3))
+                .fit_with_progress(x2, labels.clone(), c, &mut |e| progress(&stage(e)))?;
+        let stage = report(Models::NAMES[4]);
+        let (classifier12, _) =
+            classifier(seed(4))
+                .fit_with_progress(joint, labels, c, &mut |e| progress(&stage(e)))?;
+        Ok(Models {
+            knife1,
+            knife2,
+            classifier1,
+            classifier2,
+            classifier12,
+        })
+    }
+
+    /// Loads an estimator saved with [`FittedLsmi::save`] into `device`; `self` must
+    /// be the configuration it was fitted with.
+    pub fn load(&self, dir: impl AsRef<Path>, device: &Device) -> Result<FittedLsmi> {
+        let dir = dir.as_ref();
+        let meta =
+            SavedMeta::load(dir.join("lsmi.json")).map_err(|e| LsmiError::Record(e.to_string()))?;
+        let (d1, d2) = (meta.d1, meta.d2);
+        let c = self.num_classes;
+        let models = (0..meta.sets)
+            .map(|set| {
+                let file = |name: &str| dir.join(format!("fold{set}_{name}.bpk"));
+                Ok(Models {
+                    knife1: self.knife_for(d1).load(file("knife1"), device)?,
+                    knife2: self.knife_for(d2).load(file("knife2"), device)?,
+                    classifier1: self.classifier.load(file("classifier1"), d1, c, device)?,
+                    classifier2: self.classifier.load(file("classifier2"), d2, c, device)?,
+                    classifier12: self
+                        .classifier
+                        .load(file("classifier12"), d1 + d2, c, device)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let pmi = LogitPmi::new(ClassPrior::new(meta.prior)?);
+        let terms = PointwiseTerms::from_slices(&[0.0], &[0.0], &[0.0], &[0.0], &[0.0], device)?;
+        Ok(FittedLsmi {
+            interactions: Lsmi.decompose(terms)?,
+            models,
+            pmi,
+            dims: (d1, d2),
+            wall_time: Duration::ZERO,
+        })
+    }
+}
+
+/// What [`FittedLsmi::save`] writes beside the model records.
+#[derive(Config, Debug)]
+struct SavedMeta {
+    d1: usize,
+    d2: usize,
+    sets: usize,
+    prior: Vec<f64>,
+}
+
+/// A fitted estimator: the per-sample interactions of its training rows, and the
+/// models to score new rows.
+#[derive(Debug)]
+pub struct FittedLsmi {
+    interactions: Interactions,
+    models: Vec<Models>,
+    pmi: LogitPmi,
+    dims: (usize, usize),
+    wall_time: Duration,
+}
+
+impl FittedLsmi {
+    /// Per-sample interactions of the training rows, each scored out of sample
+    /// (unless the configuration asked for in-sample scoring). Empty placeholder
+    /// (one zero row) for an estimator loaded from disk.
+    pub fn interactions(&self) -> &Interactions {
+        &self.interactions
+    }
+
+    /// The label prior `p(y)` in use.
+    pub fn prior(&self) -> &ClassPrior {
+        self.pmi.prior()
+    }
+
+    /// Wall time of the fit.
+    pub fn wall_time(&self) -> Duration {
+        self.wall_time
+    }
+
+    /// Per-sample interactions of new rows (`x1: [m, d1]`, `x2: [m, d2]`,
+    /// `labels: [m]`), scored by the average of the fold models' densities and
+    /// class probabilities (a proper mixture: `p = mean_f p_f`).
+    pub fn transform(
+        &self,
+        x1: Tensor<2>,
+        x2: Tensor<2>,
+        labels: Tensor<1, Int>,
+    ) -> Result<Interactions> {
+        let scores = self
+            .models
+            .iter()
+            .map(|m| m.score(x1.clone(), x2.clone()))
+            .collect::<Result<Vec<_>>>()?;
+        let sets = scores.len() as f64;
+        // −ln mean_f exp(−h_f) and ln mean_f p_f(y|x), stable.
+        let mean_density = |f: fn(&Scores) -> Tensor<1>| {
+            let stacked = Tensor::stack::<2>(scores.iter().map(|s| f(s).neg()).collect(), 1);
+            log_mean_exp(stacked, 1).neg()
+        };
+        let mean_probs = |f: fn(&Scores) -> Tensor<2>| {
+            let stacked = Tensor::stack::<3>(scores.iter().map(f).collect(), 2);
+            let [m, c, _] = stacked.dims();
+            let max = stacked.clone().detach().max_dim(2);
+            ((stacked - max.clone()).exp().sum_dim(2).log() + max)
+                .reshape([m, c])
+                .sub_scalar(sets.ln())
+        };
+        let terms = PointwiseTerms::from_logits(
+            mean_density(|s| s.h1.clone()),
+            mean_density(|s| s.h2.clone()),
+            mean_probs(|s| s.logits1.clone()),
+            mean_probs(|s| s.logits2.clone()),
+            mean_probs(|s| s.logits12.clone()),
+            labels,
+            &self.pmi,
+        )?;
+        Lsmi.decompose(terms)
+    }
+
+    /// Saves every model (burn records) and the prior into the folder `dir`.
+    pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir)
+            .map_err(|e| LsmiError::Record(format!("{}: {e}", dir.display())))?;
+        for (set, models) in self.models.iter().enumerate() {
+            let file = |name: &str| dir.join(format!("fold{set}_{name}.bpk"));
+            models.knife1.save(file("knife1"))?;
+            models.knife2.save(file("knife2"))?;
+            models.classifier1.save(file("classifier1"))?;
+            models.classifier2.save(file("classifier2"))?;
+            models.classifier12.save(file("classifier12"))?;
+        }
+        SavedMeta {
+            d1: self.dims.0,
+            d2: self.dims.1,
+            sets: self.models.len(),
+            prior: self.pmi.prior().probs().to_vec(),
+        }
+        .save(dir.join("lsmi.json"))
+        .map_err(|e| LsmiError::Record(e.to_string()))
+    }
+}
+
+/// `ln mean_j exp(v[.., j])` along `dim` of a `[n, F]` tensor → `[n]`.
+fn log_mean_exp(values: Tensor<2>, dim: usize) -> Tensor<1> {
+    let [n, f] = values.dims();
+    let max = values.clone().detach().max_dim(dim);
+    ((values - max.clone()).exp().sum_dim(dim).log() + max)
+        .reshape([n])
+        .sub_scalar((f as f64).ln())
+}
