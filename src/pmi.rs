@@ -165,15 +165,24 @@ impl LogitPmi {
 
     /// [`Pmi::pointwise_mi`] on inputs already checked by the caller.
     pub(crate) fn pmi_checked(&self, logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
-        let device = logits.device();
-        let n = labels.dims()[0];
-        let log_posterior = log_softmax(logits, 1)
-            .gather(1, labels.clone().reshape([n, 1]))
-            .reshape([n]);
         let surprisal: Vec<f32> = self.prior.surprisal().iter().map(|&h| h as f32).collect();
-        let h_y = check::vector(surprisal, &device).select(0, labels);
-        log_posterior + h_y
+        let h_y = check::vector(surprisal, &logits.device());
+        pmi_from_logits(logits, labels, h_y)
     }
+}
+
+/// `log_softmax(logits)[y] + h(y)` per row: `logits: [n, C]`, `labels: [n]`,
+/// `class_surprisal: [C]` (`−ln p(y)` per class) → `[n]` nats, all on one device.
+pub(crate) fn pmi_from_logits(
+    logits: Tensor<2>,
+    labels: Tensor<1, Int>,
+    class_surprisal: Tensor<1>,
+) -> Tensor<1> {
+    let n = labels.dims()[0];
+    let log_posterior = log_softmax(logits, 1)
+        .gather(1, labels.clone().reshape([n, 1]))
+        .reshape([n]);
+    log_posterior + class_surprisal.select(0, labels)
 }
 
 impl Pmi for LogitPmi {

@@ -173,22 +173,20 @@ impl KnifeConfig {
         self.fit_with_progress(x, &mut |_| {})
     }
 
-    /// [`fit`](Self::fit), calling `progress` after every epoch.
-    pub fn fit_with_progress(
-        &self,
-        x: Tensor<2>,
-        progress: &mut dyn FnMut(&EpochProgress),
-    ) -> Result<(Knife, FitReport)> {
+    /// An untrained model initialised from the rows of `x` (`[n, d]`): the
+    /// standardisation is fitted on them and, with [`MeanInit::DataRows`], the
+    /// component means are `K` distinct rows. [`fit`](Self::fit) starts here.
+    pub fn init_from_data(&self, x: &Tensor<2>) -> Result<Knife> {
         self.validate()?;
         let [rows, dim] = x.dims();
         check_features("x", dim, self.dim)?;
         check::non_empty("x", rows)?;
-        check::finite("x", &x)?;
+        check::finite("x", x)?;
         let device = x.device();
         let mut rng = SeededRng::new(self.fit.seed);
 
         let standardizer = if self.standardize {
-            Standardizer::fit(&x, self.scale_floor)?
+            Standardizer::fit(x, self.scale_floor)?
         } else {
             Standardizer::identity(dim, &device)
         };
@@ -208,7 +206,16 @@ impl KnifeConfig {
             }
             MeanInit::StandardNormal => self.normal_means(&mut rng, &device),
         };
-        let model = self.assemble(means, standardizer, &mut rng, &device);
+        Ok(self.assemble(means, standardizer, &mut rng, &device))
+    }
+
+    /// [`fit`](Self::fit), calling `progress` after every epoch.
+    pub fn fit_with_progress(
+        &self,
+        x: Tensor<2>,
+        progress: &mut dyn FnMut(&EpochProgress),
+    ) -> Result<(Knife, FitReport)> {
+        let model = self.init_from_data(&x)?;
         train::fit(
             model,
             &Rows { x, labels: None },
@@ -353,7 +360,7 @@ impl Knife {
     }
 
     /// `h(x)` in original units for unchecked rows (`[n, d]` → `[n]`), under autodiff too.
-    fn surprisal(&self, x: Tensor<2>) -> Tensor<1> {
+    pub(crate) fn surprisal(&self, x: Tensor<2>) -> Tensor<1> {
         // Σ_j ln σ_j brings h back to the units of x.
         let z = self.standardizer.apply(x);
         self.log_density_standardised(z).neg() + self.standardizer.log_scale_sum()

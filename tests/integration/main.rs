@@ -5,6 +5,7 @@ mod errors;
 mod estimator;
 mod gates;
 mod knife;
+mod online;
 mod properties;
 mod synthetic;
 

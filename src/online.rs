@@ -1,0 +1,359 @@
+//! LSMI inside a training loop: one optimiser step of the two entropy models
+//! per minibatch, the batch's interactions back as device tensors, and running
+//! summaries of fixed size.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Int, Tensor};
+
+use crate::check;
+use crate::decompose::{Decomposer, Interactions, Lsmi, PointwiseTerms};
+use crate::entropy::{Knife, KnifeConfig};
+use crate::error::{LsmiError, Result};
+use crate::pmi::{ClassPrior, pmi_from_logits};
+use crate::summary::{ClassSummary, Summary};
+
+/// Settings of [`OnlineLsmi`].
+#[derive(Config, Debug)]
+pub struct OnlineConfig {
+    /// Number of classes `C`.
+    pub num_classes: usize,
+    /// The entropy model of each modality (`dim` is taken from the first batch;
+    /// its `fit` settings are not used: one Adam step per batch at `learning_rate`).
+    #[config(default = "KnifeConfig::new(1)")]
+    pub knife: KnifeConfig,
+    /// Adam's learning rate for the entropy models.
+    #[config(default = 1e-3)]
+    pub learning_rate: f64,
+    /// Decay of the exponential moving averages (per batch).
+    #[config(default = 0.99)]
+    pub ema_decay: f64,
+    /// A fixed prior `p(y)`; without one, the prior is the label frequencies seen
+    /// so far, Laplace-smoothed (`(count + 1) / (seen + C)`) so a class not seen
+    /// yet has a finite `h(y)`.
+    #[config(default = "None")]
+    pub fixed_prior: Option<Vec<f64>>,
+}
+
+/// Nine running columns, in the order of [`Summary`]:
+/// `r, u1, u2, s, i1, i2, i12, h1, h2`.
+const COLUMNS: usize = 9;
+
+/// Online LSMI: entropy models and running summaries on the caller's device.
+///
+/// Per batch, [`step`](Self::step) does one Adam step on each KNIFE model and
+/// returns the batch's [`Interactions`] without reading anything back to the
+/// host; summaries are read only when asked for. The state has a fixed size:
+/// it does not grow with the number of batches.
+pub struct OnlineLsmi {
+    knife1: Knife,
+    knife2: Knife,
+    optimizer1: ModuleOptimizer,
+    optimizer2: ModuleOptimizer,
+    learning_rate: f64,
+    ema_decay: f64,
+    num_classes: usize,
+    fixed_surprisal: Option<Tensor<1>>,
+    /// `[C]` label counts seen.
+    class_counts: Tensor<1>,
+    /// `[C, 9]` per-class sums of the nine columns.
+    class_sums: Tensor<2>,
+    /// `[1, 9]` exponential moving average of batch means.
+    ema: Option<Tensor<2>>,
+    batches: usize,
+    samples: usize,
+    dims: (usize, usize),
+}
+
+impl OnlineConfig {
+    /// Checks every field once, up front.
+    pub fn validate(&self) -> Result<()> {
+        check::num_classes(self.num_classes)?;
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return LsmiError::invalid_config(
+                "learning_rate",
+                self.learning_rate,
+                "must be a positive number",
+            );
+        }
+        if !(0.0..1.0).contains(&self.ema_decay) {
+            return LsmiError::invalid_config("ema_decay", self.ema_decay, "must lie in [0, 1)");
+        }
+        if let Some(prior) = &self.fixed_prior {
+            check::same_length("fixed_prior", prior.len(), "num_classes", self.num_classes)?;
+            ClassPrior::new(prior.clone())?;
+        }
+        self.knife.validate()
+    }
+
+    /// The online estimator, with entropy models initialised from a first batch
+    /// (`x1: [b, d1]`, `x2: [b, d2]`: standardisation and kernel means). Training
+    /// happens on the autodiff twin of their device.
+    pub fn init(&self, x1: &Tensor<2>, x2: &Tensor<2>) -> Result<OnlineLsmi> {
+        self.validate()?;
+        let knife = |x: &Tensor<2>, seed: u64| {
+            let mut config = self.knife.clone();
+            config.dim = x.dims()[1];
+            config.fit.seed = config.fit.seed.wrapping_add(seed);
+            config.init_from_data(x)
+        };
+        let device = x1.device().without_autodiff();
+        let c = self.num_classes;
+        let fixed_surprisal = self
+            .fixed_prior
+            .as_ref()
+            .map(|probs| check::vector(probs.iter().map(|p| -p.ln() as f32).collect(), &device));
+        Ok(OnlineLsmi {
+            knife1: knife(x1, 0)?.train(),
+            knife2: knife(x2, 1)?.train(),
+            optimizer1: AdamConfig::new().init(),
+            optimizer2: AdamConfig::new().init(),
+            learning_rate: self.learning_rate,
+            ema_decay: self.ema_decay,
+            num_classes: c,
+            fixed_surprisal,
+            class_counts: Tensor::zeros([c], &device),
+            class_sums: Tensor::zeros([c, COLUMNS], &device),
+            ema: None,
+            batches: 0,
+            samples: 0,
+            dims: (x1.dims()[1], x2.dims()[1]),
+        })
+    }
+}
+
+impl std::fmt::Debug for OnlineLsmi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnlineLsmi")
+            .field("dims", &self.dims)
+            .field("num_classes", &self.num_classes)
+            .field("batches", &self.batches)
+            .field("samples", &self.samples)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OnlineLsmi {
+    /// One minibatch: an Adam step on each entropy model, and the batch's
+    /// interactions (`[b]` tensors; `h` from the models before this step).
+    ///
+    /// * `x1: [b, d1]`, `x2: [b, d2]`: features (detached from the caller's graph here);
+    /// * `labels: [b]` in `0..C`;
+    /// * `logits1`, `logits2`, `logits12`: `[b, C]`, the caller's three heads.
+    ///
+    /// Only shapes are checked (no host synchronisation): NaN inputs give NaN
+    /// outputs and labels outside `0..C` are not detected here.
+    pub fn step(
+        &mut self,
+        x1: Tensor<2>,
+        x2: Tensor<2>,
+        labels: Tensor<1, Int>,
+        logits1: Tensor<2>,
+        logits2: Tensor<2>,
+        logits12: Tensor<2>,
+    ) -> Result<Interactions> {
+        let b = labels.dims()[0];
+        check::non_empty("labels", b)?;
+        self.check_shapes(&x1, &x2, b, [&logits1, &logits2, &logits12])?;
+        let plain = |t: Tensor<2>| t.detach().without_autodiff();
+        let labels = labels.without_autodiff();
+
+        let h1 = step_knife(
+            &mut self.knife1,
+            &mut self.optimizer1,
+            plain(x1),
+            self.learning_rate,
+        );
+        let h2 = step_knife(
+            &mut self.knife2,
+            &mut self.optimizer2,
+            plain(x2),
+            self.learning_rate,
+        );
+
+        let one_hot = labels.clone().one_hot(self.num_classes).float();
+        self.class_counts =
+            self.class_counts.clone() + one_hot.clone().sum_dim(0).reshape([self.num_classes]);
+        let surprisal = match &self.fixed_surprisal {
+            Some(fixed) => fixed.clone(),
+            None => self.smoothed_surprisal(),
+        };
+        let pmi =
+            |logits: Tensor<2>| pmi_from_logits(plain(logits), labels.clone(), surprisal.clone());
+        let terms = PointwiseTerms {
+            i1: pmi(logits1),
+            i2: pmi(logits2),
+            i12: pmi(logits12),
+            h1,
+            h2,
+        };
+        let interactions = Lsmi.decompose(terms)?;
+        self.accumulate(&interactions, one_hot);
+        Ok(interactions)
+    }
+
+    fn check_shapes(
+        &self,
+        x1: &Tensor<2>,
+        x2: &Tensor<2>,
+        b: usize,
+        logits: [&Tensor<2>; 3],
+    ) -> Result<()> {
+        for (what, x, d) in [("x1", x1, self.dims.0), ("x2", x2, self.dims.1)] {
+            let [rows, cols] = x.dims();
+            check::same_length(what, rows, "labels", b)?;
+            if cols != d {
+                return Err(LsmiError::WidthMismatch {
+                    what,
+                    axis: "features",
+                    expected: d,
+                    found: cols,
+                });
+            }
+        }
+        for (what, l) in ["logits1", "logits2", "logits12"].into_iter().zip(logits) {
+            let [rows, classes] = l.dims();
+            check::same_length(what, rows, "labels", b)?;
+            if classes != self.num_classes {
+                return Err(LsmiError::WidthMismatch {
+                    what,
+                    axis: "classes",
+                    expected: self.num_classes,
+                    found: classes,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// `−ln((count + 1) / (seen + C))` per class, on the device (the counts
+    /// already include the current batch).
+    fn smoothed_surprisal(&self) -> Tensor<1> {
+        let c = self.num_classes;
+        let total = self.class_counts.clone().sum().add_scalar(c as f64);
+        (self.class_counts.clone().add_scalar(1.0) / total.expand([c]))
+            .log()
+            .neg()
+    }
+
+    fn accumulate(&mut self, interactions: &Interactions, one_hot: Tensor<2>) {
+        let t = &interactions.terms;
+        let columns = [
+            &interactions.r,
+            &interactions.u1,
+            &interactions.u2,
+            &interactions.s,
+            &t.i1,
+            &t.i2,
+            &t.i12,
+            &t.h1,
+            &t.h2,
+        ]
+        .map(|c| c.clone().detach().without_autodiff());
+        let values = Tensor::stack::<2>(columns.to_vec(), 1); // [b, 9]
+        let b = values.dims()[0];
+        self.class_sums = self.class_sums.clone() + one_hot.transpose().matmul(values.clone());
+        let batch_mean = values.mean_dim(0);
+        self.ema = Some(match self.ema.take() {
+            Some(ema) => {
+                ema.mul_scalar(self.ema_decay) + batch_mean.mul_scalar(1.0 - self.ema_decay)
+            }
+            None => batch_mean,
+        });
+        self.batches += 1;
+        self.samples += b;
+    }
+
+    /// The number of batches seen.
+    pub fn batches(&self) -> usize {
+        self.batches
+    }
+
+    /// Means over every sample seen (reads the device).
+    pub fn summary(&self) -> Result<Summary> {
+        let sums = check::read_f32(self.class_sums.clone().sum_dim(0))?;
+        Ok(summary_from(&sums, self.samples))
+    }
+
+    /// Exponential moving average of the batch means (reads the device).
+    pub fn ema_summary(&self) -> Result<Option<Summary>> {
+        match &self.ema {
+            Some(ema) => Ok(Some(summary_from_means(
+                &check::read_f32(ema.clone())?,
+                self.batches,
+            ))),
+            None => Ok(None),
+        }
+    }
+
+    /// Means per class seen, in class order (reads the device).
+    pub fn per_class(&self) -> Result<Vec<ClassSummary>> {
+        let counts = check::read_f32(self.class_counts.clone())?;
+        let sums = check::read_f32(self.class_sums.clone())?;
+        Ok(counts
+            .iter()
+            .enumerate()
+            .filter(|&(_, &count)| count > 0.0)
+            .map(|(class, &count)| {
+                let row = &sums[class * COLUMNS..(class + 1) * COLUMNS];
+                let means: Vec<f32> = row.iter().map(|v| v / count).collect();
+                ClassSummary {
+                    class,
+                    summary: summary_from_means(&means, count as usize),
+                }
+            })
+            .collect())
+    }
+
+    /// The prior `p(y)` in use now (reads the device).
+    pub fn prior(&self) -> Result<Vec<f64>> {
+        let surprisal = match &self.fixed_surprisal {
+            Some(fixed) => fixed.clone(),
+            None => self.smoothed_surprisal(),
+        };
+        Ok(check::read_f32(surprisal)?
+            .iter()
+            .map(|&h| (-f64::from(h)).exp())
+            .collect())
+    }
+
+    /// The device the running state lives on.
+    pub fn device(&self) -> Device {
+        self.class_counts.device()
+    }
+}
+
+/// One Adam step on `knife` for the rows `x`; returns their `h` before the step.
+fn step_knife(
+    knife: &mut Knife,
+    optimizer: &mut ModuleOptimizer,
+    x: Tensor<2>,
+    learning_rate: f64,
+) -> Tensor<1> {
+    let h = knife.surprisal(x);
+    let grads = GradientsParams::from_grads(h.clone().mean().backward(), knife);
+    *knife = optimizer.step(learning_rate, knife.clone(), grads);
+    h.detach().without_autodiff()
+}
+
+fn summary_from(sums: &[f32], n: usize) -> Summary {
+    let means: Vec<f32> = sums.iter().map(|v| v / n.max(1) as f32).collect();
+    summary_from_means(&means, n)
+}
+
+fn summary_from_means(m: &[f32], n: usize) -> Summary {
+    let v = |k: usize| f64::from(m[k]);
+    Summary {
+        n,
+        r: v(0),
+        u1: v(1),
+        u2: v(2),
+        s: v(3),
+        i1: v(4),
+        i2: v(5),
+        i12: v(6),
+        h1: v(7),
+        h2: v(8),
+    }
+}

@@ -1,0 +1,256 @@
+//! Online LSMI inside a training loop: per-batch interactions, running
+//! summaries, prior updates, and state that does not grow.
+
+use lsmi::burn::tensor::{Device, Tensor};
+use lsmi::synthetic::{CorrelatedGaussian, GaussianFamily};
+use lsmi::{LsmiError, OnlineConfig, OnlineLsmi};
+
+use crate::common::{devices, labels, matrix, read};
+
+/// A batch of Setting-A-like data with exact-posterior logits.
+struct Batch {
+    x1: Tensor<2>,
+    x2: Tensor<2>,
+    y: Vec<i64>,
+    logits: Tensor<2>,
+}
+
+fn batch(size: usize, seed: u64, device: &Device) -> Batch {
+    let sample = GaussianFamily::setting_a(0.0).sample(size, seed).unwrap();
+    // Exact log-posterior of class 1 vs 0 for m = ∓1, σ = 1: logit = 2·x.
+    let logits: Vec<f32> = sample.x1.values.iter().flat_map(|&x| [-x, x]).collect();
+    Batch {
+        x1: sample.x1.tensor(device),
+        x2: sample.x2.tensor(device),
+        logits: matrix(&logits, size, 2, device),
+        y: sample.labels,
+    }
+}
+
+fn step(online: &mut OnlineLsmi, b: &Batch, device: &Device) -> lsmi::Interactions {
+    online
+        .step(
+            b.x1.clone(),
+            b.x2.clone(),
+            labels(&b.y, device),
+            b.logits.clone(),
+            b.logits.clone(),
+            b.logits.clone(),
+        )
+        .unwrap()
+}
+
+#[test]
+fn each_step_returns_the_batch_interactions_and_counts_them() {
+    for (backend, device) in devices() {
+        let first = batch(64, 1, &device);
+        let mut online = OnlineConfig::new(2).init(&first.x1, &first.x2).unwrap();
+        for seed in 0..5 {
+            let b = batch(64, 10 + seed, &device);
+            let interactions = step(&mut online, &b, &device);
+            let host = interactions.to_host().unwrap();
+            assert_eq!(host.len(), 64, "{backend}");
+            for k in 0..64 {
+                assert!((host.r[k] + host.u1[k] - host.i1[k]).abs() < 1e-4);
+            }
+        }
+        let summary = online.summary().unwrap();
+        assert_eq!((summary.n, online.batches()), (320, 5), "{backend}");
+        let per_class = online.per_class().unwrap();
+        assert_eq!(per_class.iter().map(|c| c.summary.n).sum::<usize>(), 320);
+        assert!(online.ema_summary().unwrap().is_some());
+    }
+}
+
+#[test]
+fn the_prior_follows_the_labels_seen_unless_fixed() {
+    for (_, device) in devices() {
+        let x = matrix(&[0.0, 1.0, 2.0, 0.5, 1.5, 2.5, 0.2, 0.1], 8, 1, &device);
+        let logits = matrix(&[0.0; 16], 8, 2, &device);
+        let y = [0, 0, 0, 0, 0, 0, 1, 1];
+        let mut online = OnlineConfig::new(2)
+            .with_knife(lsmi::KnifeConfig::new(1).with_kernels(2))
+            .init(&x, &x)
+            .unwrap();
+        let out = online
+            .step(
+                x.clone(),
+                x.clone(),
+                labels(&y, &device),
+                logits.clone(),
+                logits.clone(),
+                logits.clone(),
+            )
+            .unwrap();
+        // Laplace-smoothed frequencies: (6 + 1) / 10 and (2 + 1) / 10.
+        let prior = online.prior().unwrap();
+        assert!(
+            (prior[0] - 0.7).abs() < 1e-6 && (prior[1] - 0.3).abs() < 1e-6,
+            "{prior:?}"
+        );
+        // Equal logits: i = ln ½ − ln p(y).
+        let i1 = read(&out.terms.i1);
+        assert!(
+            (f64::from(i1[0]) - (0.5f64 / 0.7).ln()).abs() < 1e-5,
+            "{i1:?}"
+        );
+
+        let mut fixed = OnlineConfig::new(2)
+            .with_fixed_prior(Some(vec![0.5, 0.5]))
+            .with_knife(lsmi::KnifeConfig::new(1).with_kernels(2))
+            .init(&x, &x)
+            .unwrap();
+        let out = fixed
+            .step(
+                x.clone(),
+                x.clone(),
+                labels(&y, &device),
+                logits.clone(),
+                logits.clone(),
+                logits,
+            )
+            .unwrap();
+        assert!(read(&out.terms.i1).iter().all(|v| v.abs() < 1e-6));
+    }
+}
+
+#[test]
+fn the_entropy_models_learn_while_stepping() {
+    let gaussian = CorrelatedGaussian::random(2, 10.0, 3);
+    for (backend, device) in devices() {
+        let data = gaussian.sample(64 * 400, 1);
+        let x = data.tensor(&device);
+        let first = x.clone().narrow(0, 0, 64);
+        let mut online = OnlineConfig::new(2)
+            .with_learning_rate(1e-2)
+            .init(&first, &first)
+            .unwrap();
+        let logits = matrix(&[0.0; 128], 64, 2, &device);
+        let y = vec![0i64; 64];
+        for k in 0..400 {
+            let rows = x.clone().narrow(0, 64 * k, 64);
+            online
+                .step(
+                    rows.clone(),
+                    rows,
+                    labels(&y, &device),
+                    logits.clone(),
+                    logits.clone(),
+                    logits.clone(),
+                )
+                .unwrap();
+        }
+        let ema = online.ema_summary().unwrap().unwrap();
+        assert!(
+            (ema.h1 - gaussian.entropy()).abs() < 0.1,
+            "{backend}: EMA of h1 {:.4} vs H {:.4}",
+            ema.h1,
+            gaussian.entropy()
+        );
+    }
+}
+
+#[test]
+fn shapes_are_checked() {
+    for (_, device) in devices() {
+        let b = batch(16, 1, &device);
+        let mut online = OnlineConfig::new(2).init(&b.x1, &b.x2).unwrap();
+        let wrong = matrix(&[0.0; 48], 16, 3, &device);
+        let err = online
+            .step(
+                b.x1.clone(),
+                b.x2.clone(),
+                labels(&b.y, &device),
+                b.logits.clone(),
+                wrong,
+                b.logits.clone(),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                LsmiError::WidthMismatch {
+                    what: "logits2",
+                    expected: 2,
+                    found: 3,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = OnlineConfig::new(2)
+            .with_ema_decay(1.5)
+            .init(&b.x1, &b.x2)
+            .unwrap_err();
+        assert!(err.to_string().contains("ema_decay"), "{err}");
+    }
+}
+
+/// Resident memory of this process in KiB (Linux).
+fn resident_kib() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("Linux /proc");
+    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4
+}
+
+/// Runs in its own process (see below) so no other test's allocations count.
+#[test]
+#[ignore = "run by state_does_not_grow_with_batches in a child process"]
+fn memory_child() {
+    for (backend, device) in devices() {
+        let b = batch(8, 1, &device);
+        let mut online = OnlineConfig::new(2)
+            .with_knife(lsmi::KnifeConfig::new(1).with_kernels(4))
+            .init(&b.x1, &b.x2)
+            .unwrap();
+        let y = labels(&b.y, &device);
+        let mut after_100 = 0;
+        for k in 1..=10_000 {
+            let out = online
+                .step(
+                    b.x1.clone(),
+                    b.x2.clone(),
+                    y.clone(),
+                    b.logits.clone(),
+                    b.logits.clone(),
+                    b.logits.clone(),
+                )
+                .unwrap();
+            drop(out);
+            if k == 100 {
+                after_100 = resident_kib();
+            }
+        }
+        let after_10000 = resident_kib();
+        let growth_mib = (after_10000 as f64 - after_100 as f64) / 1024.0;
+        println!(
+            "{backend}: RSS after 100 batches {after_100} KiB, after 10 000 {after_10000} KiB"
+        );
+        assert!(
+            growth_mib < 4.0,
+            "{backend}: RSS grew by {growth_mib:.2} MiB over 9 900 batches"
+        );
+    }
+}
+
+#[test]
+fn state_does_not_grow_with_batches() {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "online::memory_child",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(text.contains("1 passed"), "the child ran no test: {text}");
+}
