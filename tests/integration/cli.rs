@@ -304,6 +304,20 @@ const COLUMNS: [&str; 12] = [
     "r", "u1", "u2", "s", "r_plus", "r_minus", "i1", "i2", "i12", "h1", "h2", "label",
 ];
 
+/// The keys of the summary JSON of `decompose` and `estimate`, in order.
+const SUMMARY_KEYS: [&str; 10] = [
+    "n",
+    "R",
+    "U1",
+    "U2",
+    "S",
+    "I1",
+    "I2",
+    "I12",
+    "adjust_shift",
+    "units",
+];
+
 // ---------------------------------------------------------------- gates
 
 #[test]
@@ -385,7 +399,9 @@ fn gates_tables_mention_every_gate() {
 fn help_describes_the_subcommands() {
     let help = stdout(&lsmi(&["--help"]));
     assert!(
-        help.contains("gates") && help.contains("decompose") && help.contains("entropy"),
+        ["gates", "decompose", "entropy", "estimate"]
+            .iter()
+            .all(|command| help.contains(command)),
         "{help}"
     );
     let help = stdout(&lsmi(&["entropy", "--help"]));
@@ -397,6 +413,23 @@ fn help_describes_the_subcommands() {
         "--seed",
         "--device",
         "--out",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from\n{help}");
+    }
+    let help = stdout(&lsmi(&["estimate", "--help"]));
+    for flag in [
+        "--x1",
+        "--x2",
+        "--labels",
+        "--classes",
+        "--preset",
+        "--folds",
+        "--in-sample",
+        "--seed",
+        "--adjust",
+        "--device",
+        "--out",
+        "--summary",
     ] {
         assert!(help.contains(flag), "{flag} missing from\n{help}");
     }
@@ -526,20 +559,8 @@ fn decompose_or_gate_adjusted_matches_the_paper() {
     for (key, value) in [("R", 0.215762), ("U1", 0.0), ("U2", 0.0), ("S", 0.346574)] {
         assert_close(num(&json, key), value, 1e-5, &format!("OR {key}"));
     }
-    let keys = [
-        "n",
-        "R",
-        "U1",
-        "U2",
-        "S",
-        "I1",
-        "I2",
-        "I12",
-        "adjust_shift",
-        "units",
-    ];
-    assert_eq!(json.as_object().unwrap().len(), keys.len());
-    assert_key_order(&std::fs::read_to_string(&summary).unwrap(), &keys);
+    assert_eq!(json.as_object().unwrap().len(), SUMMARY_KEYS.len());
+    assert_key_order(&std::fs::read_to_string(&summary).unwrap(), &SUMMARY_KEYS);
 }
 
 #[test]
@@ -635,6 +656,19 @@ fn decompose_accepts_f64_i32_and_csv_inputs() {
 fn assert_fails(inputs: &[PathBuf], dir: &TempDir, needles: &[&str]) -> String {
     let (out, summary) = (dir.path("out.csv"), dir.path("summary.json"));
     let output = run_decompose(inputs, &out, &summary, &[]);
+    assert_failed(output, dir, &out, &summary, needles)
+}
+
+/// Checks that a run writing `out` and `summary` in `dir` failed with one
+/// `error:` line containing every needle, printing nothing and writing neither
+/// output (nor a temporary file); returns the line.
+fn assert_failed(
+    output: Output,
+    dir: &TempDir,
+    out: &Path,
+    summary: &Path,
+    needles: &[&str],
+) -> String {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
         !output.status.success(),
@@ -954,4 +988,222 @@ fn entropy_rejects_more_kernels_than_rows() {
     // A 1-D array is not a feature matrix.
     write_npy(&x, Dtype::F64, &[n], &as_f64(&sample.values[..n]));
     assert_entropy_fails(&dir, &x, &[], &["x.npy", "2-D", "(20,)", "(n, 1)"]);
+}
+
+// ---------------------------------------------------------------- estimate
+
+/// `x1.npy`, `x2.npy` (f32) and `labels.npy` (i64) of a setting-B sample of `n`
+/// rows, and the sample.
+fn write_gaussian_inputs(
+    dir: &TempDir,
+    n: usize,
+    seed: u64,
+) -> ([PathBuf; 3], lsmi::synthetic::GaussianSample) {
+    let sample = lsmi::synthetic::GaussianFamily::setting_b(0.5)
+        .sample(n, seed)
+        .unwrap();
+    let paths = [
+        dir.path("x1.npy"),
+        dir.path("x2.npy"),
+        dir.path("labels.npy"),
+    ];
+    for (path, x) in paths.iter().zip([&sample.x1, &sample.x2]) {
+        write_npy(path, Dtype::F32, &[x.rows, x.cols], &as_f64(&x.values));
+    }
+    let labels: Vec<f64> = sample.labels.iter().map(|&y| y as f64).collect();
+    write_npy(&paths[2], Dtype::I64, &[n], &labels);
+    (paths, sample)
+}
+
+fn run_estimate(inputs: &[PathBuf; 3], out: &Path, summary: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["estimate".to_string()];
+    for (flag, path) in [
+        ("--x1", inputs[0].as_path()),
+        ("--x2", &inputs[1]),
+        ("--labels", &inputs[2]),
+        ("--out", out),
+        ("--summary", summary),
+    ] {
+        args.push(flag.into());
+        args.push(path.display().to_string());
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    lsmi(&args)
+}
+
+/// The outputs have `decompose`'s format, the identities hold on every row, the
+/// labels are the input's and the JSON means are the CSV's; returns the JSON.
+fn check_estimate_outputs(out: &Path, summary: &Path, labels: &[i64], shift: bool) -> Value {
+    let (header, rows) = read_per_sample(out);
+    assert_eq!(header, COLUMNS);
+    assert_eq!(rows.len(), labels.len());
+    let json = read_json(summary);
+    let text = std::fs::read_to_string(summary).unwrap();
+    assert_eq!(
+        json.as_object().unwrap().len(),
+        SUMMARY_KEYS.len(),
+        "{text}"
+    );
+    assert_key_order(&text, &SUMMARY_KEYS);
+    assert_eq!(json["n"].as_u64(), Some(labels.len() as u64));
+    assert_eq!(json["units"].as_str(), Some("nats"));
+    let a = num(&json, "adjust_shift");
+    if !shift {
+        assert_eq!(a, 0.0, "no --adjust, no shift");
+    }
+    for (row, &label) in rows.iter().zip(labels) {
+        let [r, u1, u2, s, r_plus, r_minus, i1, i2, i12, h1, h2, y] = row[..] else {
+            panic!("12 columns")
+        };
+        let tol = 1e-4;
+        assert_close(r + u1, i1, tol, "r + u1 = i1");
+        assert_close(r + u2, i2, tol, "r + u2 = i2");
+        assert_close(r + u1 + u2 + s, i12, tol, "r + u1 + u2 + s = i12");
+        assert_close(r_plus - r_minus + a, r, tol, "r = r+ - r- (+ shift)");
+        assert!(h1.is_finite() && h2.is_finite(), "finite entropies");
+        assert_eq!(y, label as f64, "label column");
+    }
+    for (key, col) in [("R", 0), ("U1", 1), ("U2", 2), ("S", 3), ("I12", 8)] {
+        let mean = rows.iter().map(|r| r[col]).sum::<f64>() / rows.len() as f64;
+        assert_close(num(&json, key), mean, 1e-5, &format!("{key} = CSV mean"));
+    }
+    json
+}
+
+#[test]
+fn estimate_recovers_the_redundancy_of_a_gaussian_family() {
+    let n = 1500;
+    let dir = TempDir::new("estimate");
+    let (inputs, sample) = write_gaussian_inputs(&dir, n, 11);
+    let (out, summary) = (dir.path("per_sample.csv"), dir.path("summary.json"));
+    let output = run_estimate(&inputs, &out, &summary, &["--folds", "3", "--seed", "5"]);
+    let printed = stdout(&output);
+    // Not a terminal: no progress bar on stderr.
+    assert!(
+        output.stderr.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json = check_estimate_outputs(&out, &summary, &sample.labels, false);
+    let exact = sample.exact.summary();
+    assert_close(num(&json, "R"), exact.r, 0.1, "R against the exact R");
+    assert_close(
+        num(&json, "I12"),
+        exact.i12,
+        0.15,
+        "I12 against the exact I12",
+    );
+    for needle in ["adjust_shift", "1500", "3 folds", "fit time", "default"] {
+        assert!(
+            printed.contains(needle),
+            "{needle:?} missing from\n{printed}"
+        );
+    }
+}
+
+#[test]
+fn estimate_reference_preset_in_sample_and_adjust_run() {
+    let n = 300;
+    let dir = TempDir::new("estimate-reference");
+    let (inputs, sample) = write_gaussian_inputs(&dir, n, 12);
+    let (out, summary) = (dir.path("a.csv"), dir.path("a.json"));
+    let device = lsmi::device::cpu_devices()[0].0;
+    let printed = stdout(&run_estimate(
+        &inputs,
+        &out,
+        &summary,
+        &[
+            "--preset",
+            "reference",
+            "--folds",
+            "2",
+            "--adjust",
+            "--classes",
+            "2",
+            "--device",
+            device,
+        ],
+    ));
+    assert!(printed.contains("reference"), "{printed}");
+    check_estimate_outputs(&out, &summary, &sample.labels, true);
+
+    // In-sample: one set of models, --folds 1 allowed.
+    let printed = stdout(&run_estimate(
+        &inputs,
+        &out,
+        &summary,
+        &["--in-sample", "--folds", "1"],
+    ));
+    assert!(printed.contains("in-sample"), "{printed}");
+    check_estimate_outputs(&out, &summary, &sample.labels, false);
+}
+
+#[test]
+fn estimate_rejects_bad_inputs_without_output() {
+    let n = 40;
+    let dir = TempDir::new("estimate-errors");
+    let (inputs, sample) = write_gaussian_inputs(&dir, n, 13);
+    let (out, summary) = (dir.path("out.csv"), dir.path("summary.json"));
+    let fails = |extra: &[&str], needles: &[&str]| {
+        let output = run_estimate(&inputs, &out, &summary, extra);
+        assert_failed(output, &dir, &out, &summary, needles)
+    };
+    fails(&["--folds", "1"], &["--folds 1", "--in-sample"]);
+    fails(&["--folds", "30"], &["x1.npy", "40 rows", "60", "--folds"]);
+    fails(&["--classes", "1"], &["--classes 1", "too few classes"]);
+    let (x, y) = (&sample.x2, &sample.labels);
+
+    // x2 with one row fewer than x1.
+    write_npy(
+        &inputs[1],
+        Dtype::F32,
+        &[n - 1, x.cols],
+        &as_f64(&x.values[..(n - 1) * x.cols]),
+    );
+    fails(&["--folds", "2"], &["x2.npy", "39", "40", "x1.npy"]);
+    write_npy(&inputs[1], Dtype::F32, &[n, x.cols], &as_f64(&x.values));
+
+    // Labels: one row fewer, out of range for --classes, negative, all zero.
+    let labels: Vec<f64> = y.iter().map(|&v| v as f64).collect();
+    let mut bad = labels.clone();
+    write_npy(&inputs[2], Dtype::I64, &[n - 1], &bad[..n - 1]);
+    fails(&[], &["labels.npy", "39", "40"]);
+    bad[3] = 2.0;
+    write_npy(&inputs[2], Dtype::I64, &[n], &bad);
+    fails(
+        &["--classes", "2"],
+        &["labels.npy", "labels[3] = 2", "--classes"],
+    );
+    bad[3] = -1.0;
+    write_npy(&inputs[2], Dtype::I64, &[n], &bad);
+    fails(&[], &["labels.npy", "labels[3] = -1", "negative"]);
+    write_npy(&inputs[2], Dtype::I64, &[n], &vec![0.0; n]);
+    fails(&[], &["labels.npy", "at least 2 classes"]);
+    bad[3] = 1e6;
+    write_npy(&inputs[2], Dtype::I64, &[n], &bad);
+    fails(&[], &["labels.npy", "1000001 classes", "--classes"]);
+    write_npy(&inputs[2], Dtype::I64, &[n], &labels);
+
+    // NaN in x1, named with its position.
+    let mut values = as_f64(&sample.x1.values);
+    values[5 * sample.x1.cols + 1] = f64::NAN;
+    write_npy(&inputs[0], Dtype::F32, &[n, sample.x1.cols], &values);
+    fails(&[], &["x1.npy", "[5, 1]", "NaN"]);
+
+    // One file for both outputs.
+    let output = run_estimate(&inputs, &out, &out, &[]);
+    assert!(!output.status.success());
+    assert!(!out.exists());
+
+    // Enough rows for the folds, too few for KNIFE's 8 data-row kernel means.
+    let (inputs, _) = write_gaussian_inputs(&dir, 6, 14);
+    let output = run_estimate(&inputs, &out, &summary, &["--folds", "3"]);
+    assert_failed(
+        output,
+        &dir,
+        &out,
+        &summary,
+        &["x1.npy", "4 rows", "--folds"],
+    );
 }

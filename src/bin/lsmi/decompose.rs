@@ -4,16 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
-use lsmi::burn::tensor::{Int, Tensor, TensorData};
-use lsmi::{
-    Decomposer, HostInteractions, LabelPrior, LogitPmi, Lsmi, LsmiError, PointwiseTerms, Summary,
-};
+use lsmi::burn::tensor::{Tensor, TensorData};
+use lsmi::{Decomposer, LabelPrior, LogitPmi, Lsmi, LsmiError, PointwiseTerms};
 
 use crate::backend::{self, DeviceName};
 use crate::input::{self, Matrix};
-use crate::json::Json;
-use crate::output::{csv_number, same_file, write_all};
-use crate::table::{Table, fixed};
+use crate::report::{self, Results};
 
 /// Options of `lsmi decompose`.
 #[derive(Debug, clap::Args)]
@@ -107,14 +103,6 @@ fn library_error(err: LsmiError, args: &DecomposeArgs) -> String {
     }
 }
 
-/// Everything `decompose` writes, computed before anything is written.
-struct Results {
-    host: HostInteractions,
-    labels: Vec<i64>,
-    summary: Summary,
-    shift: f64,
-}
-
 fn compute(args: &DecomposeArgs) -> Result<Results, String> {
     let device = backend::device(args.device)?;
     let labels = input::labels(&args.labels)?;
@@ -134,14 +122,12 @@ fn compute(args: &DecomposeArgs) -> Result<Results, String> {
     .map_err(lib)?;
     let pmi = LogitPmi::new(prior);
 
-    let matrix =
-        |m: Matrix| Tensor::<2>::from_data(TensorData::new(m.values, [m.rows, m.cols]), &device);
+    let matrix = |m: Matrix| m.into_tensor(&device);
     let vector = |v: Vec<f32>| {
         let n = v.len();
         Tensor::<1>::from_data(TensorData::new(v, [n]), &device)
     };
-    let label_tensor =
-        Tensor::<1, Int>::from_data(TensorData::new(labels.clone(), [labels.len()]), &device);
+    let label_tensor = input::labels_tensor(&labels, &device);
     let terms = PointwiseTerms::from_logits(
         vector(h1),
         vector(h2),
@@ -153,75 +139,13 @@ fn compute(args: &DecomposeArgs) -> Result<Results, String> {
     )
     .map_err(lib)?;
     let raw = Lsmi.decompose(terms).map_err(lib)?;
-    let (host, summary, shift) = if args.adjust {
-        let adjusted = raw.adjust().map_err(lib)?;
-        let host = adjusted.interactions.to_host().map_err(lib)?;
-        (host, adjusted.summary(), adjusted.shift)
-    } else {
-        let host = raw.to_host().map_err(lib)?;
-        let summary = host.summary();
-        (host, summary, 0.0)
-    };
-    Ok(Results {
-        host,
-        labels,
-        summary,
-        shift,
-    })
-}
-
-fn per_sample_csv(results: &Results) -> String {
-    let h = &results.host;
-    let mut text = String::from("r,u1,u2,s,r_plus,r_minus,i1,i2,i12,h1,h2,label\n");
-    for (index, label) in results.labels.iter().enumerate() {
-        let columns = [
-            &h.r, &h.u1, &h.u2, &h.s, &h.r_plus, &h.r_minus, &h.i1, &h.i2, &h.i12, &h.h1, &h.h2,
-        ];
-        for column in columns {
-            text.push_str(&csv_number(column[index]));
-            text.push(',');
-        }
-        text.push_str(&label.to_string());
-        text.push('\n');
-    }
-    text
-}
-
-fn summary_json(results: &Results) -> String {
-    let m = &results.summary;
-    Json::object([
-        ("n", Json::Count(m.n)),
-        ("R", Json::Num(m.r)),
-        ("U1", Json::Num(m.u1)),
-        ("U2", Json::Num(m.u2)),
-        ("S", Json::Num(m.s)),
-        ("I1", Json::Num(m.i1)),
-        ("I2", Json::Num(m.i2)),
-        ("I12", Json::Num(m.i12)),
-        ("adjust_shift", Json::Num(results.shift)),
-        ("units", Json::Str("nats".into())),
-    ])
-    .pretty()
+    Results::new(&raw, labels, args.adjust).map_err(lib)
 }
 
 /// Runs `lsmi decompose` and returns what it prints: the means, as a table.
 pub fn run(args: &DecomposeArgs) -> Result<String, String> {
-    if same_file(&args.out, &args.summary) {
-        return Err(format!(
-            "--out and --summary both name {}; give two different files",
-            args.out.display()
-        ));
-    }
+    report::distinct_outputs(&args.out, &args.summary)?;
     let results = compute(args)?;
-    write_all(&[
-        (&args.out, per_sample_csv(&results)),
-        (&args.summary, summary_json(&results)),
-    ])?;
-    let m = &results.summary;
-    let mut table =
-        Table::new(&["n", "R", "U1", "U2", "S", "I1", "I2", "I12", "adjust_shift"]).right_aligned();
-    let mut row = vec![m.n.to_string()];
-    row.extend([m.r, m.u1, m.u2, m.s, m.i1, m.i2, m.i12, results.shift].map(fixed));
-    table.push(row);
-    Ok(table.render())
+    results.write(&args.out, &args.summary)?;
+    Ok(results.means_table())
 }

@@ -1,16 +1,15 @@
 //! `lsmi entropy`: fit a KNIFE density model to one modality's features and
 //! write `h(x) = −ln p(x)` of every row.
 
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::ValueEnum;
-use lsmi::burn::tensor::{Tensor, TensorData};
 use lsmi::{Entropy, EpochProgress, KnifeConfig, LsmiError};
 
 use crate::backend::{self, DeviceName};
-use crate::input::{self, Matrix};
+use crate::input;
 use crate::output::{csv_number, write_all};
+use crate::progress::StatusLine;
 use crate::table::fixed;
 
 /// Options of `lsmi entropy`.
@@ -60,9 +59,6 @@ impl Preset {
     }
 }
 
-/// The layout of the features, for messages about a wrong shape.
-const FEATURES_LAYOUT: &str = "[n samples, d features] (one feature: shape (n, 1))";
-
 fn config(args: &EntropyArgs, dim: usize) -> KnifeConfig {
     let mut config = match args.preset {
         Preset::Reference => KnifeConfig::reference(dim),
@@ -99,50 +95,22 @@ fn library_error(err: LsmiError, args: &EntropyArgs) -> String {
     }
 }
 
-/// A progress line on stderr, redrawn after every epoch, when stderr is a terminal.
-struct Progress {
-    enabled: bool,
-    drawn: bool,
-}
-
-impl Progress {
-    fn new() -> Self {
-        Self {
-            enabled: std::io::stderr().is_terminal(),
-            drawn: false,
-        }
-    }
-
-    fn update(&mut self, p: &EpochProgress) {
-        if !self.enabled {
-            return;
-        }
-        let holdout = p
-            .holdout_loss
-            .map_or(String::new(), |h| format!("  held-out {h:.4}"));
-        let mut stderr = std::io::stderr().lock();
-        // Trailing spaces wipe what a longer previous line left behind.
-        let _ = write!(
-            stderr,
-            "\repoch {}/{}  loss {:.4}{holdout}    ",
-            p.epoch, p.epochs, p.train_loss
-        );
-        let _ = stderr.flush();
-        self.drawn = true;
-    }
-
-    fn finish(&mut self) {
-        if self.drawn {
-            eprintln!();
-            self.drawn = false;
-        }
-    }
+/// The text of the progress line after one epoch.
+fn progress_text(p: &EpochProgress) -> String {
+    let holdout = p
+        .holdout_loss
+        .map_or(String::new(), |h| format!("  held-out {h:.4}"));
+    format!(
+        "epoch {}/{}  loss {:.4}{holdout}",
+        p.epoch, p.epochs, p.train_loss
+    )
 }
 
 /// Runs `lsmi entropy` and returns what it prints: H and how the fit went.
 pub fn run(args: &EntropyArgs) -> Result<String, String> {
     let device = backend::device(args.device)?;
-    let Matrix { rows, cols, values } = input::matrix(&args.x, "x", FEATURES_LAYOUT)?;
+    let features = input::matrix(&args.x, "x", input::FEATURES_LAYOUT)?;
+    let (rows, cols) = (features.rows, features.cols);
     let config = config(args, cols);
     let lib = |err| library_error(err, args);
     config.validate().map_err(lib)?;
@@ -156,9 +124,11 @@ pub fn run(args: &EntropyArgs) -> Result<String, String> {
         ));
     }
 
-    let x = Tensor::<2>::from_data(TensorData::new(values, [rows, cols]), &device);
-    let mut progress = Progress::new();
-    let fitted = config.fit_with_progress(x.clone(), &mut |p: &EpochProgress| progress.update(p));
+    let x = features.into_tensor(&device);
+    let mut progress = StatusLine::new();
+    let fitted = config.fit_with_progress(x.clone(), &mut |p: &EpochProgress| {
+        progress.draw(&progress_text(p));
+    });
     progress.finish();
     let (model, report) = fitted.map_err(lib)?;
     let h = model

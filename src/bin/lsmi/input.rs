@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use lsmi::burn::tensor::{Device, Int, Tensor, TensorData};
+
 use crate::npy::{self, Array, Values};
 
 /// A float matrix `[rows, cols]`, row-major, as `f32` for the device.
@@ -10,6 +12,18 @@ pub struct Matrix {
     pub rows: usize,
     pub cols: usize,
     pub values: Vec<f32>,
+}
+
+impl Matrix {
+    /// The matrix as a `[rows, cols]` tensor on `device`.
+    pub fn into_tensor(self, device: &Device) -> Tensor<2> {
+        Tensor::from_data(TensorData::new(self.values, [self.rows, self.cols]), device)
+    }
+}
+
+/// Labels as an `[n]` integer tensor on `device`.
+pub fn labels_tensor(labels: &[i64], device: &Device) -> Tensor<1, Int> {
+    Tensor::from_data(TensorData::new(labels.to_vec(), [labels.len()]), device)
 }
 
 /// An error about one input file: printed as `<path>: <message>`.
@@ -183,6 +197,9 @@ pub fn vector(path: &Path, what: &str) -> Result<Vec<f32>, String> {
 
 /// The layout of logits, for [`matrix`]'s messages.
 pub const LOGITS_LAYOUT: &str = "[n samples, C classes]";
+
+/// The layout of features, for [`matrix`]'s messages.
+pub const FEATURES_LAYOUT: &str = "[n samples, d features] (one feature: shape (n, 1))";
 
 /// A 2-D float array, e.g. logits `[n, C]` or features `[n, d]`; `layout`
 /// describes the expected shape in the message when it is not 2-D.

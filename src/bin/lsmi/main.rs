@@ -4,7 +4,9 @@
 //! * `lsmi decompose` turns labels, three classifiers' logits and two entropy
 //!   columns into per-sample `r, u1, u2, s` (CSV) and their means (JSON);
 //! * `lsmi entropy` fits a KNIFE density model to one modality's features and
-//!   writes `h(x) = -ln p(x)` of every sample (CSV).
+//!   writes `h(x) = -ln p(x)` of every sample (CSV);
+//! * `lsmi estimate` does it all from features: fits both entropy models and the
+//!   three classifiers with cross-fitting and writes what `decompose` writes.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -14,11 +16,14 @@ use clap::{Parser, Subcommand};
 mod backend;
 mod decompose;
 mod entropy;
+mod estimate;
 mod gates;
 mod input;
 mod json;
 mod npy;
 mod output;
+mod progress;
+mod report;
 mod table;
 
 /// Per-sample multimodal interactions (LSMI): redundancy r, uniqueness u1 and
@@ -58,6 +63,18 @@ enum Command {
     /// `decompose --h1/--h2`. Prints the mean H, in nats, and how the fit went.
     /// While fitting, a progress line is drawn on stderr when it is a terminal.
     Entropy(entropy::EntropyArgs),
+    /// Estimate per-sample LSMI end to end from two modalities' features and labels.
+    ///
+    /// Reads x1 [n, d1] and x2 [n, d2] floats (.npy f4/f8 or .csv, one sample per
+    /// row, same order) and labels [n] integers. For each of --folds folds, fits
+    /// on the other folds a KNIFE entropy model per modality and classifiers for
+    /// p(y|x1), p(y|x2) and p(y|x1,x2), then scores the fold's samples with them,
+    /// so that no sample is scored by a model that saw it.
+    ///
+    /// Writes the same files as `decompose`: per-sample values to --out (CSV) and
+    /// the means to --summary (JSON), and prints the means and the fit time.
+    /// While fitting, a progress bar is drawn on stderr when it is a terminal.
+    Estimate(estimate::EstimateArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +83,7 @@ fn main() -> ExitCode {
         Command::Gates(args) => Ok(gates::run(args)),
         Command::Decompose(args) => decompose::run(args),
         Command::Entropy(args) => entropy::run(args),
+        Command::Estimate(args) => estimate::run(args),
     };
     match result {
         Ok(text) => {

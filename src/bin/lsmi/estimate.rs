@@ -1,0 +1,325 @@
+//! `lsmi estimate`: end-to-end LSMI from two modalities' features and labels —
+//! two KNIFE entropy models and three classifiers per cross-fitting fold — written
+//! in the same form as `lsmi decompose`.
+
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+use lsmi::{FitStage, LsmiConfig, LsmiError};
+
+use crate::backend::{self, DeviceName};
+use crate::input::{self, Matrix};
+use crate::progress::{StatusLine, bar};
+use crate::report::{self, Results};
+
+/// Options of `lsmi estimate`.
+#[derive(Debug, clap::Args)]
+pub struct EstimateArgs {
+    /// Features of modality 1: [n, d1] floats, one sample per row (.npy f4/f8 or
+    /// .csv; a one-feature .npy must have shape (n, 1)).
+    #[arg(long, value_name = "FILE")]
+    pub x1: PathBuf,
+    /// Features of modality 2: [n, d2] floats, the same samples in the same order.
+    #[arg(long, value_name = "FILE")]
+    pub x2: PathBuf,
+    /// True class of each sample: [n] integers in 0..C (.npy of any integer dtype, or .csv).
+    #[arg(long, value_name = "FILE")]
+    pub labels: PathBuf,
+    /// Number of classes C (default: the largest label + 1).
+    #[arg(long, value_name = "C")]
+    pub classes: Option<usize>,
+    /// Hyper-parameters of the entropy models and classifiers: this crate's
+    /// defaults, or the LSMI authors'.
+    #[arg(long, value_enum, default_value_t = Preset::Default)]
+    pub preset: Preset,
+    /// Cross-fitting folds k >= 2: each sample is scored by models fitted on the
+    /// other k - 1 folds (5 models per fold).
+    #[arg(long, value_name = "K", default_value_t = 5)]
+    pub folds: usize,
+    /// Score every sample with one set of models fitted on all samples, itself
+    /// included (biased upwards; for comparison only). --folds is then ignored.
+    #[arg(long)]
+    pub in_sample: bool,
+    /// Seed of the folds and of every model.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+    /// Apply the reference adjustment: shift every sample by one constant a chosen
+    /// from the means (r + a, u1 - a, u2 - a, s + a); a is reported as adjust_shift.
+    #[arg(long)]
+    pub adjust: bool,
+    /// CPU backend to compute on (default: the first one compiled in, flex if present).
+    #[arg(long, value_enum)]
+    pub device: Option<DeviceName>,
+    /// Where to write the per-sample CSV
+    /// (r,u1,u2,s,r_plus,r_minus,i1,i2,i12,h1,h2,label).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Where to write the data-set means as JSON (n, R, U1, U2, S, I1, I2, I12,
+    /// adjust_shift, units).
+    #[arg(long, value_name = "FILE")]
+    pub summary: PathBuf,
+}
+
+/// A set of hyper-parameters for the five models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Preset {
+    /// This crate's defaults: KNIFE with K = 8 means on data rows and
+    /// standardised features (Adam 1e-2, batch 512, 40 epochs); 64-64 MLP
+    /// classifiers on standardised features with early stopping (Adam 3e-3,
+    /// batch 256, up to 30 epochs).
+    Default,
+    /// The LSMI authors' models: KNIFE with K = 5 random kernels on raw features,
+    /// 64-64 MLP classifiers on raw features, all with Adam 1e-3, batch 32, 30
+    /// epochs and no early stopping (slow); still scored with cross-fitting.
+    Reference,
+}
+
+impl Preset {
+    fn name(self) -> &'static str {
+        match self {
+            Preset::Default => "default",
+            Preset::Reference => "reference",
+        }
+    }
+}
+
+/// The models of one fold, in the order they are fitted.
+const MODELS: [&str; 5] = [
+    "knife1",
+    "knife2",
+    "classifier1",
+    "classifier2",
+    "classifier12",
+];
+
+/// The progress line after one epoch: a bar over all models of all folds, then
+/// where the fit is. A model may stop early (a classifier's early stopping), so
+/// the bar can jump forward at the start of the next model.
+fn progress_text(stage: &FitStage) -> String {
+    let models = MODELS.len();
+    let index = MODELS.iter().position(|&m| m == stage.model).unwrap_or(0);
+    let epoch = &stage.epoch;
+    let within = match epoch.epochs {
+        0 => 1.0,
+        epochs => (epoch.epoch as f64 / epochs as f64).min(1.0),
+    };
+    let done = (stage.fold * models + index) as f64 + within;
+    let fraction = done / (stage.folds.max(1) * models) as f64;
+    format!(
+        "{}  fold {}/{} {} epoch {}/{}",
+        bar(fraction, 30),
+        stage.fold + 1,
+        stage.folds,
+        stage.model,
+        epoch.epoch,
+        epoch.epochs
+    )
+}
+
+/// A library error as one line, naming the flag or the file it is about.
+fn library_error(err: LsmiError, args: &EstimateArgs) -> String {
+    let file = |what: &str| -> Option<&Path> {
+        Some(match what {
+            "x1" => &args.x1,
+            "x2" => &args.x2,
+            "labels" => &args.labels,
+            _ => return None,
+        })
+    };
+    let in_file = |what: &str, message: String| match file(what) {
+        Some(path) => input::file_error(path, message),
+        None => message,
+    };
+    match &err {
+        LsmiError::InvalidConfig {
+            field: "folds",
+            value,
+            ..
+        } => format!(
+            "--folds {value}: cross-fitting needs at least 2 folds \
+             (or --in-sample, to score every sample with models fitted on all of them)"
+        ),
+        LsmiError::InvalidConfig { .. } => format!("{err} (preset {})", args.preset.name()),
+        LsmiError::TooFewClasses { num_classes } => match args.classes {
+            Some(_) => format!("--classes {num_classes}: {err}"),
+            None => in_file("labels", format!("{err}")),
+        },
+        LsmiError::TooFewRows { what: "x1", .. } => in_file("x1", format!("{err}; lower --folds")),
+        // KNIFE's data-row initialisation, on one fold's training rows.
+        LsmiError::TooFewRows {
+            what: "x",
+            rows,
+            needed,
+            ..
+        } => in_file(
+            "x1",
+            format!(
+                "too few rows: the entropy models of a fold are fitted on {rows} rows but need \
+                 at least {needed} (one data row per kernel mean); use more samples or fewer --folds"
+            ),
+        ),
+        LsmiError::LengthMismatch {
+            what, reference, ..
+        } => {
+            let note = file(reference)
+                .map(|p| format!(" (`{reference}` is {})", p.display()))
+                .unwrap_or_default();
+            in_file(what, format!("{err}{note}"))
+        }
+        LsmiError::LabelOutOfRange { what, .. } => {
+            let note = match args.classes {
+                Some(c) => format!(" (--classes is {c})"),
+                None => String::new(),
+            };
+            in_file(what, format!("{err}{note}"))
+        }
+        LsmiError::WidthMismatch { what, .. }
+        | LsmiError::Empty { what, .. }
+        | LsmiError::NonFinite { what, .. }
+        | LsmiError::ZeroPriorClass { what, .. } => in_file(what, err.to_string()),
+        _ => err.to_string(),
+    }
+}
+
+/// The number of classes: `--classes`, or the largest label + 1.
+fn num_classes(args: &EstimateArgs, labels: &[i64]) -> Result<usize, String> {
+    let error = |message: String| input::file_error(&args.labels, message);
+    if let Some((index, label)) = labels.iter().enumerate().find(|&(_, &l)| l < 0) {
+        return Err(error(format!(
+            "labels[{index}] = {label} is negative: classes are numbered 0..C"
+        )));
+    }
+    if let Some(classes) = args.classes {
+        return Ok(classes); // the library checks the labels against it
+    }
+    let Some((index, &largest)) = labels.iter().enumerate().max_by_key(|&(_, &l)| l) else {
+        return Err(error("empty input: no samples".into()));
+    };
+    if largest == 0 {
+        return Err(error(
+            "every label is 0: at least 2 classes are needed (pass --classes if some have no samples)"
+                .into(),
+        ));
+    }
+    // A stray large label would make a huge output layer; a class count above
+    // the number of samples is more likely a mistake than a data set.
+    if largest as u64 >= labels.len() as u64 {
+        return Err(error(format!(
+            "labels[{index}] = {largest} would make {} classes for {} samples; \
+             number the classes 0..C or pass --classes",
+            largest as u64 + 1,
+            labels.len()
+        )));
+    }
+    Ok(largest as usize + 1)
+}
+
+/// Reads one modality's features, refusing a matrix without columns.
+fn features(path: &Path, what: &str) -> Result<Matrix, String> {
+    let matrix = input::matrix(path, what, input::FEATURES_LAYOUT)?;
+    if matrix.cols == 0 {
+        return Err(input::file_error(
+            path,
+            format!("{what} has no features (shape ({}, 0))", matrix.rows),
+        ));
+    }
+    Ok(matrix)
+}
+
+/// Runs `lsmi estimate` and returns what it prints: the means and the fit time.
+pub fn run(args: &EstimateArgs) -> Result<String, String> {
+    report::distinct_outputs(&args.out, &args.summary)?;
+    let device = backend::device(args.device)?;
+    let x1 = features(&args.x1, "x1")?;
+    let x2 = features(&args.x2, "x2")?;
+    let labels = input::labels(&args.labels)?;
+    let classes = num_classes(args, &labels)?;
+    let mut config = match args.preset {
+        Preset::Default => LsmiConfig::new(classes),
+        Preset::Reference => LsmiConfig::reference(classes),
+    };
+    config.folds = args.folds;
+    config.in_sample = args.in_sample;
+    config.seed = args.seed;
+    let lib = |err| library_error(err, args);
+
+    let mut progress = StatusLine::new();
+    let fitted = config.fit_with_progress(
+        x1.into_tensor(&device),
+        x2.into_tensor(&device),
+        input::labels_tensor(&labels, &device),
+        &mut |stage: &FitStage| progress.draw(&progress_text(stage)),
+    );
+    if fitted.is_ok() {
+        let sets = if args.in_sample { 1 } else { args.folds };
+        let models = sets * MODELS.len();
+        progress.draw(&format!("{}  {models} models fitted", bar(1.0, 30)));
+    }
+    progress.finish();
+    let fitted = fitted.map_err(lib)?;
+    let results = Results::new(fitted.interactions(), labels, args.adjust).map_err(lib)?;
+    results.write(&args.out, &args.summary)?;
+
+    let scoring = if args.in_sample {
+        "in-sample (models fitted on all samples)".to_string()
+    } else {
+        format!("{} folds, cross-fitted", args.folds)
+    };
+    let lines = [
+        format!("classes     {classes}"),
+        format!("scoring     {scoring}"),
+        format!("preset      {}", args.preset.name()),
+        format!("fit time    {:.2} s", fitted.wall_time().as_secs_f64()),
+    ];
+    Ok(results.means_table() + &lines.join("\n") + "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lsmi::EpochProgress;
+
+    fn stage(
+        fold: usize,
+        folds: usize,
+        model: &'static str,
+        epoch: usize,
+        epochs: usize,
+    ) -> FitStage {
+        FitStage {
+            fold,
+            folds,
+            model,
+            epoch: EpochProgress {
+                epoch,
+                epochs,
+                train_loss: 0.5,
+                holdout_loss: None,
+                learning_rate: 1e-3,
+            },
+        }
+    }
+
+    #[test]
+    fn progress_counts_every_model_of_every_fold() {
+        // Fold 3 of 5 (index 2): 10 models done, then 4 and 7/30 of the fifth.
+        let text = progress_text(&stage(2, 5, "classifier12", 7, 30));
+        let fraction = (2.0 * 5.0 + 4.0 + 7.0 / 30.0) / 25.0;
+        assert!(text.starts_with(&bar(fraction, 30)), "{text}");
+        assert!(text.contains(" 56%"), "{text}");
+        assert!(
+            text.ends_with("  fold 3/5 classifier12 epoch 7/30"),
+            "{text}"
+        );
+        let first = progress_text(&stage(0, 3, "knife1", 1, 40));
+        assert!(
+            first.contains("   0%") && first.contains("fold 1/3 knife1"),
+            "{first}"
+        );
+        let last = progress_text(&stage(2, 3, "classifier12", 30, 30));
+        assert!(last.contains("100%"), "{last}");
+        // In-sample: one set of models.
+        let one = progress_text(&stage(0, 1, "classifier1", 15, 30));
+        assert!(one.contains(" 50%") && one.contains("fold 1/1"), "{one}");
+    }
+}

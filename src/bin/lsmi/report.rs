@@ -1,0 +1,108 @@
+//! What `decompose` and `estimate` both write: the per-sample CSV, the summary
+//! JSON and the table of means they print.
+
+use std::path::Path;
+
+use lsmi::{HostInteractions, Interactions, Summary};
+
+use crate::json::Json;
+use crate::output::{csv_number, same_file, write_all};
+use crate::table::{Table, fixed};
+
+/// The columns of the per-sample CSV, in order.
+pub const CSV_HEADER: &str = "r,u1,u2,s,r_plus,r_minus,i1,i2,i12,h1,h2,label";
+
+/// Per-sample interactions with their labels and means, ready to be written.
+pub struct Results {
+    host: HostInteractions,
+    labels: Vec<i64>,
+    summary: Summary,
+    /// The constant added to every `r` by `--adjust` (0 without it).
+    shift: f64,
+}
+
+impl Results {
+    /// Reads `raw` back to the host, after the reference adjustment when `adjust`.
+    pub fn new(raw: &Interactions, labels: Vec<i64>, adjust: bool) -> lsmi::Result<Self> {
+        let (host, summary, shift) = if adjust {
+            let adjusted = raw.adjust()?;
+            let host = adjusted.interactions.to_host()?;
+            (host, adjusted.summary(), adjusted.shift)
+        } else {
+            let host = raw.to_host()?;
+            let summary = host.summary();
+            (host, summary, 0.0)
+        };
+        Ok(Self {
+            host,
+            labels,
+            summary,
+            shift,
+        })
+    }
+
+    /// One line per sample under [`CSV_HEADER`].
+    pub fn per_sample_csv(&self) -> String {
+        let h = &self.host;
+        let mut text = String::with_capacity((self.labels.len() + 1) * 128);
+        text.push_str(CSV_HEADER);
+        text.push('\n');
+        for (index, label) in self.labels.iter().enumerate() {
+            let columns = [
+                &h.r, &h.u1, &h.u2, &h.s, &h.r_plus, &h.r_minus, &h.i1, &h.i2, &h.i12, &h.h1, &h.h2,
+            ];
+            for column in columns {
+                text.push_str(&csv_number(column[index]));
+                text.push(',');
+            }
+            text.push_str(&label.to_string());
+            text.push('\n');
+        }
+        text
+    }
+
+    /// The means as a JSON object (n, R, U1, U2, S, I1, I2, I12, adjust_shift, units).
+    pub fn summary_json(&self) -> String {
+        let m = &self.summary;
+        Json::object([
+            ("n", Json::Count(m.n)),
+            ("R", Json::Num(m.r)),
+            ("U1", Json::Num(m.u1)),
+            ("U2", Json::Num(m.u2)),
+            ("S", Json::Num(m.s)),
+            ("I1", Json::Num(m.i1)),
+            ("I2", Json::Num(m.i2)),
+            ("I12", Json::Num(m.i12)),
+            ("adjust_shift", Json::Num(self.shift)),
+            ("units", Json::Str("nats".into())),
+        ])
+        .pretty()
+    }
+
+    /// The means as a one-row table, for stdout.
+    pub fn means_table(&self) -> String {
+        let m = &self.summary;
+        let mut table = Table::new(&["n", "R", "U1", "U2", "S", "I1", "I2", "I12", "adjust_shift"])
+            .right_aligned();
+        let mut row = vec![m.n.to_string()];
+        row.extend([m.r, m.u1, m.u2, m.s, m.i1, m.i2, m.i12, self.shift].map(fixed));
+        table.push(row);
+        table.render()
+    }
+
+    /// Writes the per-sample CSV to `out` and the JSON to `summary`, both or neither.
+    pub fn write(&self, out: &Path, summary: &Path) -> Result<(), String> {
+        write_all(&[(out, self.per_sample_csv()), (summary, self.summary_json())])
+    }
+}
+
+/// Refuses `--out` and `--summary` naming one file (checked before any work).
+pub fn distinct_outputs(out: &Path, summary: &Path) -> Result<(), String> {
+    if same_file(out, summary) {
+        return Err(format!(
+            "--out and --summary both name {}; give two different files",
+            out.display()
+        ));
+    }
+    Ok(())
+}
