@@ -25,7 +25,7 @@ pub struct ClassifierConfig {
     pub standardize: bool,
     /// The optimiser, schedule, held-out split and seed.
     #[config(
-        default = "FitConfig::new().with_learning_rate(3e-3).with_batch_size(256).with_epochs(30).with_lr_step_epochs(20).with_holdout_fraction(0.1).with_patience(4)"
+        default = "FitConfig::new().with_learning_rate(3e-3).with_batch_size(256).with_epochs(30).with_lr_step_epochs(20)"
     )]
     pub fit: FitConfig,
 }

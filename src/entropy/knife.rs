@@ -66,7 +66,7 @@ pub struct KnifeConfig {
     /// Number of features `d`.
     pub dim: usize,
     /// Number of mixture components `K`.
-    #[config(default = 8)]
+    #[config(default = 4)]
     pub kernels: usize,
     /// Full or diagonal covariance.
     #[config(default = "Covariance::Full")]

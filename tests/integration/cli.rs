@@ -1196,14 +1196,14 @@ fn estimate_rejects_bad_inputs_without_output() {
     assert!(!output.status.success());
     assert!(!out.exists());
 
-    // Enough rows for the folds, too few for KNIFE's 8 data-row kernel means.
+    // Enough rows for the folds, too few for KNIFE's 4 data-row kernel means.
     let (inputs, _) = write_gaussian_inputs(&dir, 6, 14);
-    let output = run_estimate(&inputs, &out, &summary, &["--folds", "3"]);
+    let output = run_estimate(&inputs, &out, &summary, &["--folds", "2"]);
     assert_failed(
         output,
         &dir,
         &out,
         &summary,
-        &["x1.npy", "4 rows", "--folds"],
+        &["x1.npy", "3 rows", "--folds"],
     );
 }

@@ -45,7 +45,7 @@ pub enum Preset {
     /// The authors' run: K = 5, random initialisation, tanh bound, no
     /// standardisation, Adam 1e-3, batch 32, 30 epochs.
     Reference,
-    /// This crate's defaults: K = 8, means on data rows, standardised features,
+    /// This crate's defaults: K = 4, means on data rows, standardised features,
     /// Adam 1e-2, batch 512, 40 epochs.
     Default,
 }

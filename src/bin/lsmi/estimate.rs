@@ -63,7 +63,7 @@ pub struct EstimateArgs {
 /// A set of hyper-parameters for the five models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Preset {
-    /// This crate's defaults: KNIFE with K = 8 means on data rows and
+    /// This crate's defaults: KNIFE with K = 4 means on data rows and
     /// standardised features (Adam 1e-2, batch 512, 40 epochs); 64-64 MLP
     /// classifiers on standardised features with early stopping (Adam 3e-3,
     /// batch 256, up to 30 epochs).
