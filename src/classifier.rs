@@ -179,8 +179,9 @@ fn linear(fan_in: usize, fan_out: usize, rng: &mut SeededRng, device: &Device) -
     }
 }
 
-/// Mean cross-entropy `−ln p(y|x)` in nats: `logits: [n, C]`, `labels: [n]` → `[1]`.
-fn cross_entropy(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
+/// Mean cross-entropy `−ln p(y|x)` in nats, with log-softmax: `logits: [n, C]`,
+/// `labels: [n]` → `[1]`. Works under autodiff (it is the classifiers' training loss).
+pub fn cross_entropy(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
     let n = labels.dims()[0];
     log_softmax(logits, 1)
         .gather(1, labels.reshape([n, 1]))

@@ -13,6 +13,7 @@ use crate::classifier::{Classifier, ClassifierConfig};
 use crate::decompose::{Decomposer, Interactions, Lsmi, PointwiseTerms};
 use crate::entropy::{Entropy, Knife, KnifeConfig};
 use crate::error::{LsmiError, Result};
+use crate::ops::log_sum_exp;
 use crate::pmi::{ClassPrior, LabelPrior, LogitPmi};
 use crate::rng::SeededRng;
 use crate::train::{self, EpochProgress};
@@ -388,13 +389,16 @@ impl FittedLsmi {
         // −ln mean_f exp(−h_f) and ln mean_f p_f(y|x), stable.
         let mean_density = |f: fn(&Scores) -> Tensor<1>| {
             let stacked = Tensor::stack::<2>(scores.iter().map(|s| f(s).neg()).collect(), 1);
-            log_mean_exp(stacked, 1).neg()
+            let m = stacked.dims()[0];
+            log_sum_exp(stacked, 1)
+                .reshape([m])
+                .sub_scalar(sets.ln())
+                .neg()
         };
         let mean_probs = |f: fn(&Scores) -> Tensor<2>| {
             let stacked = Tensor::stack::<3>(scores.iter().map(f).collect(), 2);
             let [m, c, _] = stacked.dims();
-            let max = stacked.clone().detach().max_dim(2);
-            ((stacked - max.clone()).exp().sum_dim(2).log() + max)
+            log_sum_exp(stacked, 2)
                 .reshape([m, c])
                 .sub_scalar(sets.ln())
         };
@@ -432,13 +436,4 @@ impl FittedLsmi {
         .save(dir.join("lsmi.json"))
         .map_err(|e| LsmiError::Record(e.to_string()))
     }
-}
-
-/// `ln mean_j exp(v[.., j])` along `dim` of a `[n, F]` tensor → `[n]`.
-fn log_mean_exp(values: Tensor<2>, dim: usize) -> Tensor<1> {
-    let [n, f] = values.dims();
-    let max = values.clone().detach().max_dim(dim);
-    ((values - max.clone()).exp().sum_dim(dim).log() + max)
-        .reshape([n])
-        .sub_scalar((f as f64).ln())
 }

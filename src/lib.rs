@@ -49,6 +49,7 @@ pub mod entropy;
 pub mod error;
 pub mod estimator;
 pub mod online;
+mod ops;
 pub mod oracle;
 pub mod pmi;
 pub mod redundancy;

@@ -25,6 +25,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use super::Entropy;
 use crate::check;
 use crate::error::{LsmiError, Result};
+use crate::ops::log_sum_exp;
 use crate::rng::SeededRng;
 use crate::standardize::Standardizer;
 use crate::train::{self, EpochProgress, FitConfig, FitReport, Rows};
@@ -356,7 +357,9 @@ impl Knife {
         let log_weights = log_softmax(self.weights.val().reshape([1, k]), 1);
         let log_det = ell.sum_dim(1).reshape([1, k]);
         let per_kernel = log_weights + log_det - quad.mul_scalar(0.5);
-        logsumexp_rows(per_kernel).sub_scalar(0.5 * d as f64 * TAU.ln())
+        log_sum_exp(per_kernel, 1)
+            .reshape([n])
+            .sub_scalar(0.5 * d as f64 * TAU.ln())
     }
 
     /// `h(x)` in original units for unchecked rows (`[n, d]` → `[n]`), under autodiff too.
@@ -387,19 +390,6 @@ impl Entropy for Knife {
             .collect();
         Ok(Tensor::cat(parts, 0))
     }
-}
-
-/// `ln Σ_k exp(v[:, k])` per row, stable: the detached row maximum is
-/// subtracted before `exp` and added back (burn 0.22 has no `logsumexp`).
-fn logsumexp_rows(values: Tensor<2>) -> Tensor<1> {
-    let n = values.dims()[0];
-    let max = values.clone().detach().max_dim(1);
-    (values - max.clone())
-        .exp()
-        .sum_dim(1)
-        .log()
-        .add(max)
-        .reshape([n])
 }
 
 fn check_features(what: &'static str, found: usize, expected: usize) -> Result<()> {

@@ -7,9 +7,9 @@ use clap::ValueEnum;
 use lsmi::burn::tensor::{Tensor, TensorData};
 use lsmi::{Decomposer, LabelPrior, LogitPmi, Lsmi, LsmiError, PointwiseTerms};
 
-use crate::backend::{self, DeviceName};
+use crate::backend;
 use crate::input::{self, Matrix};
-use crate::report::{self, Results};
+use crate::report::{OutputArgs, Results};
 
 /// Options of `lsmi decompose`.
 #[derive(Debug, clap::Args)]
@@ -35,21 +35,9 @@ pub struct DecomposeArgs {
     /// Label prior p(y) used for h(y): the label frequencies of --labels, or 1/C.
     #[arg(long, value_enum, default_value_t = Prior::Empirical)]
     pub prior: Prior,
-    /// Apply the reference adjustment: shift every sample by one constant a chosen
-    /// from the means (r + a, u1 - a, u2 - a, s + a); a is reported as adjust_shift.
-    #[arg(long)]
-    pub adjust: bool,
-    /// CPU backend to compute on (default: the first one compiled in, flex if present).
-    #[arg(long, value_enum)]
-    pub device: Option<DeviceName>,
-    /// Where to write the per-sample CSV
-    /// (r,u1,u2,s,r_plus,r_minus,i1,i2,i12,h1,h2,label).
-    #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
-    /// Where to write the data-set means as JSON (n, R, U1, U2, S, I1, I2, I12,
-    /// adjust_shift, units).
-    #[arg(long, value_name = "FILE")]
-    pub summary: PathBuf,
+    /// --adjust, --device, --out and --summary.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// The label prior.
@@ -104,7 +92,7 @@ fn library_error(err: LsmiError, args: &DecomposeArgs) -> String {
 }
 
 fn compute(args: &DecomposeArgs) -> Result<Results, String> {
-    let device = backend::device(args.device)?;
+    let device = backend::device(args.output.device)?;
     let labels = input::labels(&args.labels)?;
     let logits1 = input::matrix(&args.logits1, "logits1", input::LOGITS_LAYOUT)?;
     let logits2 = input::matrix(&args.logits2, "logits2", input::LOGITS_LAYOUT)?;
@@ -139,13 +127,13 @@ fn compute(args: &DecomposeArgs) -> Result<Results, String> {
     )
     .map_err(lib)?;
     let raw = Lsmi.decompose(terms).map_err(lib)?;
-    Results::new(&raw, labels, args.adjust).map_err(lib)
+    Results::new(&raw, labels, args.output.adjust).map_err(lib)
 }
 
 /// Runs `lsmi decompose` and returns what it prints: the means, as a table.
 pub fn run(args: &DecomposeArgs) -> Result<String, String> {
-    report::distinct_outputs(&args.out, &args.summary)?;
+    args.output.check_distinct()?;
     let results = compute(args)?;
-    results.write(&args.out, &args.summary)?;
+    results.write(&args.output)?;
     Ok(results.means_table())
 }

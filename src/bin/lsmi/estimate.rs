@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use clap::ValueEnum;
 use lsmi::{FitStage, LsmiConfig, LsmiError};
 
-use crate::backend::{self, DeviceName};
+use crate::backend;
 use crate::input::{self, Matrix};
 use crate::progress::{StatusLine, bar};
-use crate::report::{self, Results};
+use crate::report::{OutputArgs, Results};
 
 /// Options of `lsmi estimate`.
 #[derive(Debug, clap::Args)]
@@ -43,21 +43,9 @@ pub struct EstimateArgs {
     /// Seed of the folds and of every model.
     #[arg(long, value_name = "S", default_value_t = 0)]
     pub seed: u64,
-    /// Apply the reference adjustment: shift every sample by one constant a chosen
-    /// from the means (r + a, u1 - a, u2 - a, s + a); a is reported as adjust_shift.
-    #[arg(long)]
-    pub adjust: bool,
-    /// CPU backend to compute on (default: the first one compiled in, flex if present).
-    #[arg(long, value_enum)]
-    pub device: Option<DeviceName>,
-    /// Where to write the per-sample CSV
-    /// (r,u1,u2,s,r_plus,r_minus,i1,i2,i12,h1,h2,label).
-    #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
-    /// Where to write the data-set means as JSON (n, R, U1, U2, S, I1, I2, I12,
-    /// adjust_shift, units).
-    #[arg(long, value_name = "FILE")]
-    pub summary: PathBuf,
+    /// --adjust, --device, --out and --summary.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// A set of hyper-parameters for the five models.
@@ -228,8 +216,8 @@ fn features(path: &Path, what: &str) -> Result<Matrix, String> {
 
 /// Runs `lsmi estimate` and returns what it prints: the means and the fit time.
 pub fn run(args: &EstimateArgs) -> Result<String, String> {
-    report::distinct_outputs(&args.out, &args.summary)?;
-    let device = backend::device(args.device)?;
+    args.output.check_distinct()?;
+    let device = backend::device(args.output.device)?;
     let x1 = features(&args.x1, "x1")?;
     let x2 = features(&args.x2, "x2")?;
     let labels = input::labels(&args.labels)?;
@@ -257,8 +245,8 @@ pub fn run(args: &EstimateArgs) -> Result<String, String> {
     }
     progress.finish();
     let fitted = fitted.map_err(lib)?;
-    let results = Results::new(fitted.interactions(), labels, args.adjust).map_err(lib)?;
-    results.write(&args.out, &args.summary)?;
+    let results = Results::new(fitted.interactions(), labels, args.output.adjust).map_err(lib)?;
+    results.write(&args.output)?;
 
     let scoring = if args.in_sample {
         "in-sample (models fitted on all samples)".to_string()

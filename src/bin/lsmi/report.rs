@@ -1,13 +1,50 @@
-//! What `decompose` and `estimate` both write: the per-sample CSV, the summary
-//! JSON and the table of means they print.
+//! What `decompose` and `estimate` share: the options saying how to compute
+//! and where to write, the per-sample CSV, the summary JSON and the table of
+//! means they print.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use lsmi::{HostInteractions, Interactions, Summary};
 
+use crate::backend::DeviceName;
 use crate::json::Json;
 use crate::output::{csv_number, same_file, write_all};
 use crate::table::{Table, fixed};
+
+/// Options that `decompose` and `estimate` share, flattened into both after
+/// their inputs: how to compute (`--adjust`, `--device`) and where to write
+/// (`--out`, `--summary`).
+#[derive(Debug, clap::Args)]
+pub struct OutputArgs {
+    /// Apply the reference adjustment: shift every sample by one constant a chosen
+    /// from the means (r + a, u1 - a, u2 - a, s + a); a is reported as adjust_shift.
+    #[arg(long)]
+    pub adjust: bool,
+    /// CPU backend to compute on (default: the first one compiled in, flex if present).
+    #[arg(long, value_enum)]
+    pub device: Option<DeviceName>,
+    /// Where to write the per-sample CSV
+    /// (r,u1,u2,s,r_plus,r_minus,i1,i2,i12,h1,h2,label).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Where to write the data-set means as JSON (n, R, U1, U2, S, I1, I2, I12,
+    /// adjust_shift, units).
+    #[arg(long, value_name = "FILE")]
+    pub summary: PathBuf,
+}
+
+impl OutputArgs {
+    /// Refuses `--out` and `--summary` naming one file (checked before any work).
+    pub fn check_distinct(&self) -> Result<(), String> {
+        if same_file(&self.out, &self.summary) {
+            return Err(format!(
+                "--out and --summary both name {}; give two different files",
+                self.out.display()
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// The columns of the per-sample CSV, in order.
 pub const CSV_HEADER: &str = "r,u1,u2,s,r_plus,r_minus,i1,i2,i12,h1,h2,label";
@@ -90,19 +127,12 @@ impl Results {
         table.render()
     }
 
-    /// Writes the per-sample CSV to `out` and the JSON to `summary`, both or neither.
-    pub fn write(&self, out: &Path, summary: &Path) -> Result<(), String> {
-        write_all(&[(out, self.per_sample_csv()), (summary, self.summary_json())])
+    /// Writes the per-sample CSV to `--out` and the JSON to `--summary`, both or
+    /// neither.
+    pub fn write(&self, output: &OutputArgs) -> Result<(), String> {
+        write_all(&[
+            (&output.out, self.per_sample_csv()),
+            (&output.summary, self.summary_json()),
+        ])
     }
-}
-
-/// Refuses `--out` and `--summary` naming one file (checked before any work).
-pub fn distinct_outputs(out: &Path, summary: &Path) -> Result<(), String> {
-    if same_file(out, summary) {
-        return Err(format!(
-            "--out and --summary both name {}; give two different files",
-            out.display()
-        ));
-    }
-    Ok(())
 }

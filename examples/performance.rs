@@ -1,0 +1,74 @@
+//! End-to-end wall time of `LsmiConfig::fit` (two KNIFE models, three classifiers,
+//! scoring and decomposition) for the sizes of `docs/performance.md`.
+//!
+//! `cargo run --release --example performance` (add `--quick` for n ≤ 20 000)
+//!
+//! Data: the Gaussian family of ORACLES.md §B with `C` classes, one-hot means,
+//! `σ = 1`, `ρ = 0.5`, in `d` dimensions per modality.
+
+use std::time::Instant;
+
+use lsmi::LsmiConfig;
+use lsmi::burn::tensor::{Int, Tensor, TensorData};
+use lsmi::synthetic::{ClassMeans, GaussianFamily};
+
+fn main() -> lsmi::Result<()> {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let device = lsmi::default_device();
+    println!("device {device:?}\n");
+    println!("| n | d | C | preset | scoring | models fitted | wall time | samples/s |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let sizes: &[usize] = if quick {
+        &[2_000, 20_000]
+    } else {
+        &[2_000, 20_000, 100_000]
+    };
+    for &n in sizes {
+        for d in [10, 64] {
+            for classes in [2, 10] {
+                let mut runs = vec![("default", LsmiConfig::new(classes))];
+                // The authors' figures are for C = d = 10 with one model set:
+                // compare the same sizes in-sample and cross-fitted.
+                if d == 10 && classes == 10 && n <= 20_000 {
+                    runs.push(("default", LsmiConfig::new(classes).with_in_sample(true)));
+                    runs.push((
+                        "reference",
+                        LsmiConfig::reference(classes).with_in_sample(true),
+                    ));
+                    runs.push(("reference", LsmiConfig::reference(classes)));
+                }
+                for (preset, config) in runs {
+                    time_fit(n, d, classes, preset, &config, &device)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn time_fit(
+    n: usize,
+    d: usize,
+    classes: usize,
+    preset: &str,
+    config: &LsmiConfig,
+    device: &lsmi::burn::tensor::Device,
+) -> lsmi::Result<()> {
+    let family = GaussianFamily::new(classes, d, 1.0, 0.5, ClassMeans::OneHot);
+    let sample = family.sample(n, 3)?;
+    let labels = Tensor::<1, Int>::from_data(TensorData::new(sample.labels, [n]), device);
+    let start = Instant::now();
+    let fitted = config.fit(sample.x1.tensor(device), sample.x2.tensor(device), labels)?;
+    fitted.interactions().summary()?; // include reading the results back
+    let seconds = start.elapsed().as_secs_f64();
+    let (scoring, sets) = match config.in_sample {
+        true => ("in-sample".to_string(), 1),
+        false => (format!("{}-fold cross-fit", config.folds), config.folds),
+    };
+    println!(
+        "| {n} | {d} | {classes} | {preset} | {scoring} | {} | {seconds:.1} s | {:.0} |",
+        5 * sets,
+        n as f64 / seconds
+    );
+    Ok(())
+}
