@@ -1,7 +1,8 @@
 //! End-to-end wall time of `LsmiConfig::fit` (two KNIFE models, three classifiers,
 //! scoring and decomposition) for the sizes of `docs/performance.md`.
 //!
-//! `cargo run --release --example performance` (add `--quick` for n ≤ 20 000)
+//! `cargo run --release --example performance` (add `--quick` for n ≤ 20 000, or
+//! `--n N` for one size)
 //!
 //! Data: the Gaussian family of ORACLES.md §B with `C` classes, one-hot means,
 //! `σ = 1`, `ρ = 0.5`, in `d` dimensions per modality.
@@ -18,12 +19,18 @@ fn main() -> lsmi::Result<()> {
     println!("device {device:?}\n");
     println!("| n | d | C | preset | scoring | models fitted | wall time | samples/s |");
     println!("|---|---|---|---|---|---|---|---|");
-    let sizes: &[usize] = if quick {
-        &[2_000, 20_000]
-    } else {
-        &[2_000, 20_000, 100_000]
+    let args: Vec<String> = std::env::args().collect();
+    let one_size = args
+        .iter()
+        .position(|a| a == "--n")
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.parse::<usize>().expect("--n takes an integer"));
+    let sizes: Vec<usize> = match (one_size, quick) {
+        (Some(n), _) => vec![n],
+        (None, true) => vec![2_000, 20_000],
+        (None, false) => vec![2_000, 20_000, 100_000],
     };
-    for &n in sizes {
+    for n in sizes {
         for d in [10, 64] {
             for classes in [2, 10] {
                 let mut runs = vec![("default", LsmiConfig::new(classes))];
