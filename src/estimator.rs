@@ -227,9 +227,11 @@ impl LsmiConfig {
         )?;
         Ok(FittedLsmi {
             interactions: Lsmi.decompose(terms)?,
-            models,
-            pmi,
-            dims: (d1, d2),
+            models: LsmiModels {
+                sets: models,
+                pmi,
+                dims: (d1, d2),
+            },
             wall_time: start.elapsed(),
         })
     }
@@ -299,9 +301,9 @@ impl LsmiConfig {
         })
     }
 
-    /// Loads an estimator saved with [`FittedLsmi::save`] into `device`; `self` must
-    /// be the configuration it was fitted with.
-    pub fn load(&self, dir: impl AsRef<Path>, device: &Device) -> Result<FittedLsmi> {
+    /// Loads the models saved with [`FittedLsmi::save`] (or [`LsmiModels::save`])
+    /// into `device`; `self` must be the configuration they were fitted with.
+    pub fn load(&self, dir: impl AsRef<Path>, device: &Device) -> Result<LsmiModels> {
         let dir = dir.as_ref();
         let meta =
             SavedMeta::load(dir.join("lsmi.json")).map_err(|e| LsmiError::Record(e.to_string()))?;
@@ -321,14 +323,10 @@ impl LsmiConfig {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let pmi = LogitPmi::new(ClassPrior::new(meta.prior)?);
-        let terms = PointwiseTerms::from_slices(&[0.0], &[0.0], &[0.0], &[0.0], &[0.0], device)?;
-        Ok(FittedLsmi {
-            interactions: Lsmi.decompose(terms)?,
-            models,
-            pmi,
+        Ok(LsmiModels {
+            sets: models,
+            pmi: LogitPmi::new(ClassPrior::new(meta.prior)?),
             dims: (d1, d2),
-            wall_time: Duration::ZERO,
         })
     }
 }
@@ -347,28 +345,61 @@ struct SavedMeta {
 #[derive(Debug)]
 pub struct FittedLsmi {
     interactions: Interactions,
-    models: Vec<Models>,
-    pmi: LogitPmi,
-    dims: (usize, usize),
+    models: LsmiModels,
     wall_time: Duration,
 }
 
 impl FittedLsmi {
     /// Per-sample interactions of the training rows, each scored out of sample
-    /// (unless the configuration asked for in-sample scoring). Empty placeholder
-    /// (one zero row) for an estimator loaded from disk.
+    /// (unless the configuration asked for in-sample scoring).
     pub fn interactions(&self) -> &Interactions {
         &self.interactions
     }
 
+    /// The fitted models (one set per fold), to score new rows or save.
+    pub fn models(&self) -> &LsmiModels {
+        &self.models
+    }
+
     /// The label prior `p(y)` in use.
     pub fn prior(&self) -> &ClassPrior {
-        self.pmi.prior()
+        self.models.prior()
     }
 
     /// Wall time of the fit.
     pub fn wall_time(&self) -> Duration {
         self.wall_time
+    }
+
+    /// Scores new rows: see [`LsmiModels::transform`].
+    pub fn transform(
+        &self,
+        x1: Tensor<2>,
+        x2: Tensor<2>,
+        labels: Tensor<1, Int>,
+    ) -> Result<Interactions> {
+        self.models.transform(x1, x2, labels)
+    }
+
+    /// Saves the models: see [`LsmiModels::save`].
+    pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
+        self.models.save(dir)
+    }
+}
+
+/// The models of a fitted estimator (two KNIFE models and three classifiers per
+/// fold) and its label prior: what [`LsmiConfig::load`] gives back.
+#[derive(Debug)]
+pub struct LsmiModels {
+    sets: Vec<Models>,
+    pmi: LogitPmi,
+    dims: (usize, usize),
+}
+
+impl LsmiModels {
+    /// The label prior `p(y)` in use.
+    pub fn prior(&self) -> &ClassPrior {
+        self.pmi.prior()
     }
 
     /// Per-sample interactions of new rows (`x1: [m, d1]`, `x2: [m, d2]`,
@@ -381,7 +412,7 @@ impl FittedLsmi {
         labels: Tensor<1, Int>,
     ) -> Result<Interactions> {
         let scores = self
-            .models
+            .sets
             .iter()
             .map(|m| m.score(x1.clone(), x2.clone()))
             .collect::<Result<Vec<_>>>()?;
@@ -419,7 +450,7 @@ impl FittedLsmi {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir)
             .map_err(|e| LsmiError::Record(format!("{}: {e}", dir.display())))?;
-        for (set, models) in self.models.iter().enumerate() {
+        for (set, models) in self.sets.iter().enumerate() {
             let file = |name: &str| dir.join(format!("fold{set}_{name}.bpk"));
             models.knife1.save(file("knife1"))?;
             models.knife2.save(file("knife2"))?;
@@ -430,7 +461,7 @@ impl FittedLsmi {
         SavedMeta {
             d1: self.dims.0,
             d2: self.dims.1,
-            sets: self.models.len(),
+            sets: self.sets.len(),
             prior: self.pmi.prior().probs().to_vec(),
         }
         .save(dir.join("lsmi.json"))

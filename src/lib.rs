@@ -65,7 +65,7 @@ pub use decompose::{Decomposer, Interactions, Lsmi, PointwiseTerms};
 pub use device::default_device;
 pub use entropy::{Covariance, Entropy, Knife, KnifeConfig, MeanInit, ShapeInit};
 pub use error::{LsmiError, Result};
-pub use estimator::{FitStage, FittedLsmi, LsmiConfig};
+pub use estimator::{FitStage, FittedLsmi, LsmiConfig, LsmiModels};
 pub use online::{OnlineConfig, OnlineLsmi};
 pub use oracle::{Gate, JointPmf, OracleDecomposition};
 pub use pmi::{ClassPrior, LabelPrior, LogitPmi, Pmi};

@@ -136,7 +136,7 @@ fn transform_and_save_load_agree() {
     for (backend, device) in devices() {
         let config = quick(2);
         let fitted = fit_on(&config, &data, &device);
-        let score = |model: &lsmi::FittedLsmi| {
+        let score = |model: &lsmi::LsmiModels| {
             let (x1, x2, y) = &fresh;
             read(
                 &model
@@ -145,7 +145,7 @@ fn transform_and_save_load_agree() {
                     .s,
             )
         };
-        let before = score(&fitted);
+        let before = score(fitted.models());
         assert_eq!(before.len(), 50);
         let path = dir.join(backend);
         fitted.save(&path).unwrap();
