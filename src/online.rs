@@ -175,10 +175,7 @@ impl OnlineLsmi {
         let one_hot = labels.clone().one_hot(self.num_classes).float();
         self.class_counts =
             self.class_counts.clone() + one_hot.clone().sum_dim(0).reshape([self.num_classes]);
-        let surprisal = match &self.fixed_surprisal {
-            Some(fixed) => fixed.clone(),
-            None => self.smoothed_surprisal(),
-        };
+        let surprisal = self.class_surprisal();
         let pmi =
             |logits: Tensor<2>| pmi_from_logits(plain(logits), labels.clone(), surprisal.clone());
         let terms = PointwiseTerms {
@@ -225,6 +222,14 @@ impl OnlineLsmi {
             }
         }
         Ok(())
+    }
+
+    /// `h(y) = −ln p(y)` per class under the prior in use (fixed or smoothed).
+    fn class_surprisal(&self) -> Tensor<1> {
+        match &self.fixed_surprisal {
+            Some(fixed) => fixed.clone(),
+            None => self.smoothed_surprisal(),
+        }
     }
 
     /// `−ln((count + 1) / (seen + C))` per class, on the device (the counts
@@ -308,10 +313,7 @@ impl OnlineLsmi {
 
     /// The prior `p(y)` in use now (reads the device).
     pub fn prior(&self) -> Result<Vec<f64>> {
-        let surprisal = match &self.fixed_surprisal {
-            Some(fixed) => fixed.clone(),
-            None => self.smoothed_surprisal(),
-        };
+        let surprisal = self.class_surprisal();
         Ok(check::read_f32(surprisal)?
             .iter()
             .map(|&h| (-f64::from(h)).exp())

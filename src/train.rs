@@ -201,9 +201,7 @@ pub(crate) fn fit<M: Module>(
     for epoch in 0..config.epochs {
         let learning_rate = config.learning_rate_at(epoch);
         let mut shuffled: Vec<usize> = train_index.to_vec();
-        for i in (1..shuffled.len()).rev() {
-            shuffled.swap(i, rng.below(i + 1));
-        }
+        rng.shuffle(&mut shuffled);
         // Sum batch losses on the device; one read per epoch.
         let mut epoch_loss: Option<Tensor<1>> = None;
         for batch_index in shuffled.chunks(config.batch_size) {
