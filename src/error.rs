@@ -122,6 +122,14 @@ pub enum LsmiError {
     /// Saving or loading a model record failed.
     #[error("record error: {0}")]
     Record(String),
+    /// A backend is not compiled into this build, or its device cannot start.
+    #[error("device `{name}` is not available: {reason}")]
+    DeviceUnavailable {
+        /// The backend asked for.
+        name: String,
+        /// Why it is unavailable.
+        reason: String,
+    },
     /// The backend failed to execute or read back a tensor.
     #[error("backend error: {0}")]
     Backend(String),

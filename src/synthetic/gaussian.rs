@@ -172,26 +172,48 @@ impl GaussianFamily {
     pub fn sample(&self, n: usize, seed: u64) -> Result<GaussianSample> {
         self.validate()?;
         let posterior = Posterior::new(self);
+        let mut exact = ExactTerms::default();
+        let (x1, x2, labels) =
+            self.draw(n, seed, |x1, x2, y| exact.push(posterior.terms(x1, x2, y)));
+        Ok(GaussianSample {
+            x1,
+            x2,
+            labels,
+            exact,
+        })
+    }
+
+    /// The rows and labels of [`sample`](Self::sample) (the same for the same
+    /// seed) without the exact terms, whose cost grows with `C·d` per sample:
+    /// for large synthetic sets such as benchmarks.
+    pub fn sample_features(&self, n: usize, seed: u64) -> Result<(Features, Features, Vec<i64>)> {
+        self.validate()?;
+        Ok(self.draw(n, seed, |_, _, _| {}))
+    }
+
+    /// Draws `n` samples of a validated family, calling `each` with every
+    /// sample's `f64` features and label.
+    fn draw(
+        &self,
+        n: usize,
+        seed: u64,
+        mut each: impl FnMut(&[f64], &[f64], usize),
+    ) -> (Features, Features, Vec<i64>) {
+        let means = self.class_means();
         let prior = self.class_prior();
         let mut rng = SeededRng::new(seed);
         let mut x1_rows = FeatureRows::new(self.dim, n);
         let mut x2_rows = FeatureRows::new(self.dim, n);
         let mut labels = Vec::with_capacity(n);
-        let mut exact = ExactTerms::default();
         for _ in 0..n {
             let y = draw_index(&prior, &mut rng);
-            let (x1, x2) = self.draw_pair(&posterior.means[y], &mut rng);
-            exact.push(posterior.terms(&x1, &x2, y));
+            let (x1, x2) = self.draw_pair(&means[y], &mut rng);
+            each(&x1, &x2, y);
             x1_rows.push(&x1);
             x2_rows.push(&x2);
             labels.push(y as i64);
         }
-        Ok(GaussianSample {
-            x1: x1_rows.finish(),
-            x2: x2_rows.finish(),
-            labels,
-            exact,
-        })
+        (x1_rows.finish(), x2_rows.finish(), labels)
     }
 
     /// `x1 = m + u`, `x2 = m + ρ u + √(1−ρ²) v` for the class mean `m`.

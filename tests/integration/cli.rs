@@ -634,19 +634,20 @@ fn decompose_accepts_f64_i32_and_csv_inputs() {
         }
         check_outputs(Gate::Copy, &out, &summary, false);
     }
-    // Mixed: CSV labels with npy logits, on an explicit device.
+    // Mixed: CSV labels with npy logits, on every backend of the build by name.
     let dir = TempDir::new("mixed");
     let mut inputs = write_inputs_npy(&dir, &data, Dtype::F32, Dtype::I64);
     inputs[0] = write_inputs_csv(&dir, &data).swap_remove(0);
-    let (out, summary) = (dir.path("c.csv"), dir.path("c.json"));
-    let device = lsmi::device::cpu_devices()[0].0;
-    stdout(&run_decompose(
-        &inputs,
-        &out,
-        &summary,
-        &["--device", device],
-    ));
-    check_outputs(Gate::Copy, &out, &summary, false);
+    for device in lsmi::device::backends() {
+        let (out, summary) = (dir.path("c.csv"), dir.path("c.json"));
+        stdout(&run_decompose(
+            &inputs,
+            &out,
+            &summary,
+            &["--device", device],
+        ));
+        check_outputs(Gate::Copy, &out, &summary, false);
+    }
 }
 
 // ---------------------------------------------------------------- errors

@@ -2,14 +2,37 @@
 
 use lsmi::burn::tensor::{Device, Int, Tensor, TensorData};
 
-/// Every CPU device this build enables; each backend-independent test runs on all.
+/// Every device this build enables, wgpu included: the backend-independent
+/// checks (decomposition, PMI, KNIFE density and fitting steps, the online API,
+/// input validation) run on all of them.
 pub fn devices() -> Vec<(&'static str, Device)> {
+    let mut devices = cpu_devices();
+    #[cfg(feature = "wgpu")]
+    devices.push(("wgpu", wgpu()));
+    devices
+}
+
+/// The CPU devices only: for tests that fit models for many epochs, which on
+/// software Vulkan would take minutes each.
+pub fn cpu_devices() -> Vec<(&'static str, Device)> {
     let devices = lsmi::device::cpu_devices();
     assert!(
         !devices.is_empty(),
         "the tests need a CPU backend (flex or ndarray)"
     );
     devices
+}
+
+/// The wgpu device; a build with the `wgpu` feature fails its tests without one.
+#[cfg(feature = "wgpu")]
+pub fn wgpu() -> Device {
+    lsmi::device::wgpu_device().unwrap_or_else(|err| {
+        panic!(
+            "{err}\nThe wgpu tests need a Vulkan driver. Without a GPU, install Mesa's \
+             software driver (apt-get install -y mesa-vulkan-drivers libvulkan1), or \
+             test without the feature (cargo test --features ndarray,cli)."
+        )
+    })
 }
 
 pub fn vector(values: &[f32], device: &Device) -> Tensor<1> {

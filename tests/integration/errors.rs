@@ -185,3 +185,23 @@ fn a_label_with_zero_prior_is_rejected() {
         message_has(&err, &["labels[2] = 1", "p(y = 1) = 0"]);
     }
 }
+
+#[test]
+fn unknown_or_missing_backends_are_named() {
+    let err = lsmi::device::device("cuda").unwrap_err();
+    assert!(
+        matches!(&err, LsmiError::DeviceUnavailable { name, .. } if name == "cuda"),
+        "{err}"
+    );
+    message_has(&err, &["cuda", "unknown backend", "flex, ndarray, wgpu"]);
+    for name in ["flex", "ndarray", "wgpu"] {
+        let compiled = lsmi::device::backends().contains(&name);
+        match lsmi::device::device(name) {
+            Ok(_) => assert!(compiled, "{name} is not compiled in but came up"),
+            Err(err) => {
+                assert!(!compiled, "{name} is compiled in but failed: {err}");
+                message_has(&err, &[name, "feature is not enabled"]);
+            }
+        }
+    }
+}

@@ -4,7 +4,7 @@ use lsmi::burn::tensor::Device;
 use lsmi::synthetic::{Features, IsotropicMixture};
 use lsmi::{ClassifierConfig, FitConfig, KnifeConfig, LsmiConfig, LsmiError};
 
-use crate::common::{devices, labels, read};
+use crate::common::{cpu_devices, devices, labels, read};
 
 /// Two classes, well separated in `dim` dimensions; both modalities see the class.
 fn two_class_data(n: usize, dim: usize, seed: u64) -> (Features, Features, Vec<i64>) {
@@ -63,7 +63,7 @@ fn fit_on(
 #[test]
 fn every_sample_is_scored_and_the_identities_hold() {
     let data = two_class_data(300, 2, 1);
-    for (backend, device) in devices() {
+    for (backend, device) in cpu_devices() {
         let fitted = fit_on(&quick(2), &data, &device);
         let host = fitted.interactions().to_host().unwrap();
         assert_eq!(host.len(), 300, "{backend}");
@@ -99,7 +99,7 @@ fn flipped_labels_score_negative_out_of_sample_but_positive_in_sample() {
         let i12 = read(&fitted.interactions().terms.i12);
         flipped.iter().map(|&i| f64::from(i12[i])).sum::<f64>() / flipped.len() as f64
     };
-    for (backend, device) in devices() {
+    for (backend, device) in cpu_devices() {
         let cross_fitted = mean_flipped_i12(quick(2).with_folds(5), &device);
         let in_sample = mean_flipped_i12(quick(2).with_in_sample(true), &device);
         assert!(
@@ -116,7 +116,7 @@ fn flipped_labels_score_negative_out_of_sample_but_positive_in_sample() {
 #[test]
 fn same_seed_same_numbers() {
     let data = two_class_data(150, 2, 5);
-    for (backend, device) in devices() {
+    for (backend, device) in cpu_devices() {
         let run = || {
             read(
                 &fit_on(&quick(2).with_seed(9), &data, &device)
@@ -133,7 +133,7 @@ fn transform_and_save_load_agree() {
     let data = two_class_data(200, 2, 7);
     let fresh = two_class_data(50, 2, 70);
     let dir = std::env::temp_dir().join(format!("lsmi-estimator-{}", std::process::id()));
-    for (backend, device) in devices() {
+    for (backend, device) in cpu_devices() {
         let config = quick(2);
         let fitted = fit_on(&config, &data, &device);
         let score = |model: &lsmi::LsmiModels| {

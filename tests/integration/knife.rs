@@ -4,7 +4,7 @@ use lsmi::burn::tensor::Device;
 use lsmi::synthetic::{CorrelatedGaussian, Features, IsotropicMixture};
 use lsmi::{Entropy, KnifeConfig, LsmiError};
 
-use crate::common::{devices, matrix, read};
+use crate::common::{cpu_devices, devices, matrix, read};
 
 /// Held-out mean `ĥ` of a model fitted with `config` on `train`.
 fn fitted_mean(config: &KnifeConfig, train: &Features, test: &Features, device: &Device) -> f64 {
@@ -19,7 +19,7 @@ fn gaussian_case(dim: usize) {
     // Monte-Carlo error is √(d/2 / 50 000) ≈ 0.018 nats at d = 32.
     let test = gaussian.sample(50_000, 2);
     let tolerance = 0.05 + 0.005 * dim as f64;
-    for (backend, device) in devices() {
+    for (backend, device) in cpu_devices() {
         let estimate = fitted_mean(&KnifeConfig::new(dim), &train, &test, &device);
         let miss = (estimate - gaussian.entropy()).abs();
         assert!(
@@ -58,7 +58,7 @@ fn mixture_pointwise_surprisal_rmse() {
     let mixture = two_blobs();
     let (train, _) = mixture.sample(20_000, 5);
     let (test, _) = mixture.sample(5_000, 6);
-    for (backend, device) in devices() {
+    for (backend, device) in cpu_devices() {
         let (model, _) = KnifeConfig::new(2).fit(train.tensor(&device)).unwrap();
         let estimate = read(&model.pointwise_entropy(test.tensor(&device)).unwrap());
         let mse = (0..test.rows)
@@ -78,7 +78,7 @@ fn scaling_the_data_shifts_entropy_by_d_ln_10() {
     let dim = 8;
     let gaussian = CorrelatedGaussian::random(dim, 10.0, 9);
     let (train, test) = (gaussian.sample(20_000, 1), gaussian.sample(5_000, 2));
-    for (backend, device) in devices() {
+    for (backend, device) in cpu_devices() {
         let config = KnifeConfig::new(dim);
         let base = fitted_mean(&config, &train, &test, &device);
         let scaled = fitted_mean(&config, &train.scaled(10.0), &test.scaled(10.0), &device);

@@ -6,6 +6,8 @@ mod estimator;
 mod gates;
 mod knife;
 mod online;
+#[cfg(all(feature = "wgpu", feature = "ndarray"))]
+mod parity;
 mod properties;
 mod synthetic;
 

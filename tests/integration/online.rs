@@ -5,7 +5,7 @@ use lsmi::burn::tensor::{Device, Tensor};
 use lsmi::synthetic::{CorrelatedGaussian, GaussianFamily};
 use lsmi::{LsmiError, OnlineConfig, OnlineLsmi};
 
-use crate::common::{devices, labels, matrix, read};
+use crate::common::{cpu_devices, devices, labels, matrix, read};
 
 /// A batch of Setting-A-like data with exact-posterior logits.
 struct Batch {
@@ -197,7 +197,7 @@ fn resident_kib() -> u64 {
 #[test]
 #[ignore = "run by state_does_not_grow_with_batches in a child process"]
 fn memory_child() {
-    for (backend, device) in devices() {
+    for (backend, device) in cpu_devices() {
         let b = batch(8, 1, &device);
         let mut online = OnlineConfig::new(2)
             .with_knife(lsmi::KnifeConfig::new(1).with_kernels(4))

@@ -206,6 +206,14 @@ fn generators_are_deterministic_in_the_seed() {
         family.sample(100, 1).unwrap().x1,
         family.sample(100, 2).unwrap().x1
     );
+    // Features only: the same rows and labels, without the exact terms.
+    let full = GaussianFamily::new(3, 5, 0.7, -0.3, ClassMeans::OneHot)
+        .sample(200, 4)
+        .unwrap();
+    let (x1, x2, labels) = GaussianFamily::new(3, 5, 0.7, -0.3, ClassMeans::OneHot)
+        .sample_features(200, 4)
+        .unwrap();
+    assert_eq!((&x1, &x2, &labels), (&full.x1, &full.x2, &full.labels));
 
     let gates = GateFeatures::new(Gate::XorNot, 4, 0.1);
     let (a, b, c) = (

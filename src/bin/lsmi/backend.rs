@@ -1,15 +1,17 @@
-//! Choosing the CPU backend a subcommand computes on (`--device`).
+//! Choosing the backend a subcommand computes on (`--device`).
 
 use clap::ValueEnum;
 use lsmi::burn::tensor::Device;
 
-/// A CPU backend of burn.
+/// A burn backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DeviceName {
-    /// burn's flex backend (the crate's default).
+    /// burn's flex backend on the CPU (the crate's default).
     Flex,
-    /// burn's ndarray backend (needs the `ndarray` feature).
+    /// burn's ndarray backend on the CPU (needs the `ndarray` feature).
     Ndarray,
+    /// A GPU through wgpu, or Mesa's software Vulkan (needs the `wgpu` feature).
+    Wgpu,
 }
 
 impl DeviceName {
@@ -17,26 +19,19 @@ impl DeviceName {
         match self {
             DeviceName::Flex => "flex",
             DeviceName::Ndarray => "ndarray",
+            DeviceName::Wgpu => "wgpu",
         }
     }
 }
 
-/// The device `choice` names, or the first one compiled in.
+/// The device `choice` names, or the first backend compiled in.
 pub fn device(choice: Option<DeviceName>) -> Result<Device, String> {
-    let available = lsmi::device::cpu_devices();
-    let names: Vec<&str> = available.iter().map(|(name, _)| *name).collect();
-    let found = match choice {
-        Some(choice) => available
-            .into_iter()
-            .find(|(name, _)| *name == choice.name()),
-        None => available.into_iter().next(),
+    let name = match choice {
+        Some(choice) => choice.name(),
+        None => lsmi::device::backends()
+            .first()
+            .copied()
+            .ok_or("this build has no backend (enable `flex`, `ndarray` or `wgpu`)")?,
     };
-    found.map(|(_, device)| device).ok_or_else(|| {
-        let wanted = choice.map_or("a CPU device".to_string(), |c| format!("device `{}`", c.name()));
-        if names.is_empty() {
-            format!("{wanted} is not available: this build has no CPU backend (enable the `flex` or `ndarray` feature)")
-        } else {
-            format!("{wanted} is not compiled into this build (available: {})", names.join(", "))
-        }
-    })
+    lsmi::device::device(name).map_err(|err| err.to_string())
 }
