@@ -5,7 +5,7 @@ use lsmi::burn::tensor::{Device, Tensor};
 use lsmi::synthetic::{CorrelatedGaussian, GaussianFamily};
 use lsmi::{LsmiError, OnlineConfig, OnlineLsmi};
 
-use crate::common::{cpu_devices, devices, labels, matrix, read};
+use crate::common::{devices, labels, matrix, read};
 
 /// A batch of Setting-A-like data with exact-posterior logits.
 struct Batch {
@@ -194,18 +194,30 @@ fn resident_kib() -> u64 {
 }
 
 /// Runs in its own process (see below) so no other test's allocations count.
+///
+/// CPU backends: 10 000 batches, and RSS after the last must be within 4 MiB of
+/// RSS after batch 100.
+///
+/// wgpu: 2 000 batches (a step on the software driver takes ≈ 30 ms; 10 000
+/// took 308 s), where the driver's "device" memory is this process's memory, so
+/// RSS covers burn's GPU buffers too. The software driver adds a one-off ≈ 13 MiB
+/// at an unpredictable batch (seen once before batch 100 and once between 100
+/// and 2 000, in three runs), so RSS is sampled every 100 batches and the single
+/// largest 100-batch increase is left out: a leak per batch would show in every
+/// interval, not in one.
 #[test]
 #[ignore = "run by state_does_not_grow_with_batches in a child process"]
 fn memory_child() {
-    for (backend, device) in cpu_devices() {
+    for (backend, device) in devices() {
+        let batches = if backend == "wgpu" { 2_000 } else { 10_000 };
         let b = batch(8, 1, &device);
         let mut online = OnlineConfig::new(2)
             .with_knife(lsmi::KnifeConfig::new(1).with_kernels(4))
             .init(&b.x1, &b.x2)
             .unwrap();
         let y = labels(&b.y, &device);
-        let mut after_100 = 0;
-        for k in 1..=10_000 {
+        let mut rss = Vec::new(); // after batch 100, 200, …
+        for k in 1..=batches {
             let out = online
                 .step(
                     b.x1.clone(),
@@ -217,18 +229,23 @@ fn memory_child() {
                 )
                 .unwrap();
             drop(out);
-            if k == 100 {
-                after_100 = resident_kib();
+            if k % 100 == 0 {
+                rss.push(resident_kib() as f64 / 1024.0);
             }
         }
-        let after_10000 = resident_kib();
-        let growth_mib = (after_10000 as f64 - after_100 as f64) / 1024.0;
+        let (first, last) = (rss[0], rss[rss.len() - 1]);
+        let largest_jump = rss.windows(2).map(|w| w[1] - w[0]).fold(0f64, f64::max);
+        let growth = match backend {
+            "wgpu" => last - first - largest_jump,
+            _ => last - first,
+        };
         println!(
-            "{backend}: RSS after 100 batches {after_100} KiB, after 10 000 {after_10000} KiB"
+            "{backend}: RSS after 100 batches {first:.2} MiB, after {batches} {last:.2} MiB \
+             (largest 100-batch increase {largest_jump:.2} MiB)"
         );
         assert!(
-            growth_mib < 4.0,
-            "{backend}: RSS grew by {growth_mib:.2} MiB over 9 900 batches"
+            growth < 4.0,
+            "{backend}: RSS grew by {growth:.2} MiB from batch 100 to batch {batches}"
         );
     }
 }
