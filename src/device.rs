@@ -43,14 +43,11 @@ pub fn cpu_devices() -> Vec<(&'static str, Device)> {
 
 /// The names of the backends compiled into this build, CPU ones first.
 pub fn backends() -> Vec<&'static str> {
-    KNOWN
-        .into_iter()
-        .filter(|name| match *name {
-            "flex" => cfg!(feature = "flex"),
-            "ndarray" => cfg!(feature = "ndarray"),
-            _ => cfg!(feature = "wgpu"),
-        })
-        .collect()
+    let mut names: Vec<&'static str> = cpu_devices().into_iter().map(|(name, _)| name).collect();
+    if cfg!(feature = "wgpu") {
+        names.push("wgpu");
+    }
+    names
 }
 
 /// The device of the backend `name` (`"flex"`, `"ndarray"` or `"wgpu"`).

@@ -31,7 +31,8 @@ pub struct EntropyArgs {
     /// Seed of the initialisation and of the minibatch shuffles.
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
-    /// CPU backend to compute on (default: the first one compiled in, flex if present).
+    /// Backend to compute on, if compiled in: flex, ndarray or wgpu (default: the
+    /// first CPU backend compiled in, flex if present).
     #[arg(long, value_enum)]
     pub device: Option<DeviceName>,
     /// Where to write h(x) of every row (CSV with the header `h`, in nats).

@@ -20,7 +20,8 @@ pub struct OutputArgs {
     /// from the means (r + a, u1 - a, u2 - a, s + a); a is reported as adjust_shift.
     #[arg(long)]
     pub adjust: bool,
-    /// CPU backend to compute on (default: the first one compiled in, flex if present).
+    /// Backend to compute on, if compiled in: flex, ndarray or wgpu (default: the
+    /// first CPU backend compiled in, flex if present).
     #[arg(long, value_enum)]
     pub device: Option<DeviceName>,
     /// Where to write the per-sample CSV
