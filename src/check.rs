@@ -6,7 +6,9 @@
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
+use crate::decompose::MAX_TERM;
 use crate::error::{LsmiError, Result};
+use crate::pmi::MAX_CLASSES;
 
 fn backend(err: impl std::fmt::Display) -> LsmiError {
     LsmiError::Backend(err.to_string())
@@ -92,10 +94,97 @@ pub(crate) fn finite_host<T: Copy + Into<f64>>(what: &'static str, values: &[T])
     }
 }
 
-/// Fails unless there are at least two classes.
+/// Fails unless there are at least two classes and at most [`MAX_CLASSES`].
 pub(crate) fn num_classes(num_classes: usize) -> Result<()> {
     if num_classes < 2 {
         return Err(LsmiError::TooFewClasses { num_classes });
+    }
+    if num_classes > MAX_CLASSES {
+        return Err(LsmiError::TooManyClasses {
+            num_classes,
+            max: MAX_CLASSES,
+        });
+    }
+    Ok(())
+}
+
+/// Fails with [`LsmiError::NonFinite`] for NaN or ±∞ and [`LsmiError::OutOfRange`]
+/// for a finite value beyond [`MAX_TERM`], naming the first such entry of a
+/// pointwise term (one device reduction when all is well).
+pub(crate) fn term(what: &'static str, tensor: &Tensor<1>) -> Result<()> {
+    if !any_out_of_range(tensor)? {
+        return Ok(());
+    }
+    term_host(what, &read_f32(tensor.clone())?)
+}
+
+/// Host-side twin of [`term`].
+pub(crate) fn term_host<T: Copy + Into<f64>>(what: &'static str, values: &[T]) -> Result<()> {
+    finite_host(what, values)?;
+    match first_out_of_range(values) {
+        Some((index, value)) => Err(LsmiError::OutOfRange {
+            what,
+            index,
+            value,
+            computed_from: None,
+            limit: MAX_TERM,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Like [`term`] for a term computed from the input `from` (e.g. `i1` from
+/// `logits1`): NaN and ±∞ are [`LsmiError::OutOfRange`] too, naming `from`.
+pub(crate) fn computed_term(
+    what: &'static str,
+    from: &'static str,
+    tensor: &Tensor<1>,
+) -> Result<()> {
+    if !any_out_of_range(tensor)? {
+        return Ok(());
+    }
+    match first_out_of_range(&read_f32(tensor.clone())?) {
+        Some((index, value)) => Err(LsmiError::OutOfRange {
+            what,
+            index,
+            value,
+            computed_from: Some(from),
+            limit: MAX_TERM,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Whether any entry is NaN, ±∞ or beyond [`MAX_TERM`] in magnitude.
+fn any_out_of_range(tensor: &Tensor<1>) -> Result<bool> {
+    tensor
+        .clone()
+        .is_finite()
+        .bool_not()
+        .bool_or(tensor.clone().abs().greater_elem(MAX_TERM))
+        .any()
+        .try_into_scalar::<bool>()
+        .map_err(backend)
+}
+
+/// The first entry that is not a number within ±[`MAX_TERM`].
+fn first_out_of_range<T: Copy + Into<f64>>(values: &[T]) -> Option<(usize, f64)> {
+    values
+        .iter()
+        .map(|&v| v.into())
+        .enumerate()
+        .find(|(_, v)| v.is_nan() || v.abs() > MAX_TERM)
+}
+
+/// Fails with [`LsmiError::DeviceMismatch`] unless `found == expected`.
+pub(crate) fn same_device(
+    what: &'static str,
+    found: &Device,
+    reference: &'static str,
+    expected: &Device,
+) -> Result<()> {
+    if found != expected {
+        return Err(LsmiError::DeviceMismatch { what, reference });
     }
     Ok(())
 }

@@ -9,9 +9,19 @@ use crate::pmi::LogitPmi;
 use crate::redundancy::{self, Inputs, Parts};
 use crate::summary::{self, Adjusted, ClassSummary, HostInteractions, Summary};
 
+/// The largest magnitude of a pointwise term, in nats: `10³⁰`.
+///
+/// Real terms are tens of nats; the bound keeps every intermediate of the
+/// decomposition (`h − i`, `r⁺ − r⁻`, `i12 − r − u1 − u2`, the adjustment) well
+/// inside `f32`, so finite terms always give finite interactions.
+pub const MAX_TERM: f64 = 1e30;
+
 /// The five pointwise quantities LSMI needs, one entry per sample, in nats.
 ///
-/// All are `[n]` float tensors on one device.
+/// All are `[n]` float tensors on one device, finite and within ±[`MAX_TERM`].
+/// The constructors check this; terms assembled from the public fields are
+/// checked by [`Lsmi::decompose`] for shape and device only (it never reads
+/// values back from the device), so their values are the caller's to vouch for.
 #[derive(Debug, Clone)]
 pub struct PointwiseTerms {
     /// `h(x1) = −ln p(x1)`.
@@ -27,7 +37,8 @@ pub struct PointwiseTerms {
 }
 
 impl PointwiseTerms {
-    /// Checks that the five tensors are non-empty, of one length, and finite.
+    /// Checks that the five tensors are non-empty, of one length, on one device,
+    /// finite and within ±[`MAX_TERM`].
     pub fn new(
         h1: Tensor<1>,
         h2: Tensor<1>,
@@ -35,28 +46,45 @@ impl PointwiseTerms {
         i2: Tensor<1>,
         i12: Tensor<1>,
     ) -> Result<Self> {
-        let n = h1.dims()[0];
-        check::non_empty("h1", n)?;
-        for (what, tensor) in [
-            ("h1", &h1),
-            ("h2", &h2),
-            ("i1", &i1),
-            ("i2", &i2),
-            ("i12", &i12),
-        ] {
-            check::same_length(what, tensor.dims()[0], "h1", n)?;
-            check::finite(what, tensor)?;
-        }
-        Ok(Self {
+        let terms = Self {
             h1,
             h2,
             i1,
             i2,
             i12,
-        })
+        };
+        terms.check_shapes()?;
+        for (what, tensor) in terms.named() {
+            check::term(what, tensor)?;
+        }
+        Ok(terms)
     }
 
-    /// The terms from host slices, placed on `device` (as `f32`).
+    /// The five tensors with their names.
+    fn named(&self) -> [(&'static str, &Tensor<1>); 5] {
+        [
+            ("h1", &self.h1),
+            ("h2", &self.h2),
+            ("i1", &self.i1),
+            ("i2", &self.i2),
+            ("i12", &self.i12),
+        ]
+    }
+
+    /// Checks what needs no device read: non-empty, one length, one device.
+    fn check_shapes(&self) -> Result<()> {
+        let n = self.h1.dims()[0];
+        check::non_empty("h1", n)?;
+        let device = self.h1.device();
+        for (what, tensor) in self.named() {
+            check::same_length(what, tensor.dims()[0], "h1", n)?;
+            check::same_device(what, &tensor.device(), "h1", &device)?;
+        }
+        Ok(())
+    }
+
+    /// The terms from host slices, placed on `device` (as `f32`); each value
+    /// must be finite and within ±[`MAX_TERM`] (so also within `f32`).
     pub fn from_slices(
         h1: &[f64],
         h2: &[f64],
@@ -70,7 +98,7 @@ impl PointwiseTerms {
         let mut tensors = Vec::with_capacity(5);
         for (what, values) in [("h1", h1), ("h2", h2), ("i1", i1), ("i2", i2), ("i12", i12)] {
             check::same_length(what, values.len(), "h1", n)?;
-            check::finite_host(what, values)?;
+            check::term_host(what, values)?;
             tensors.push(check::vector(
                 values.iter().map(|&v| v as f32).collect(),
                 device,
@@ -94,7 +122,9 @@ impl PointwiseTerms {
     /// * `labels`: `[n]`, the true class of each sample;
     /// * `pmi`: turns logits into `i(x;y)` against its prior.
     ///
-    /// Labels are checked once for all three classifiers.
+    /// Labels are checked once for all three classifiers. A row whose logits are
+    /// so far apart that `i(x;y)` leaves ±[`MAX_TERM`] (or `f32`) is an
+    /// [`LsmiError::OutOfRange`](crate::LsmiError::OutOfRange) naming the logits and the row.
     pub fn from_logits(
         h1: Tensor<1>,
         h2: Tensor<1>,
@@ -115,17 +145,30 @@ impl PointwiseTerms {
         ] {
             pmi.check_logits(what, logits, n)?;
         }
+        let device = logits1.device();
+        for (what, logits) in [("logits2", &logits2), ("logits12", &logits12)] {
+            check::same_device(what, &logits.device(), "logits1", &device)?;
+        }
         for (what, h) in [("h1", &h1), ("h2", &h2)] {
             check::same_length(what, h.dims()[0], "labels", n)?;
-            check::finite(what, h)?;
+            check::same_device(what, &h.device(), "logits1", &device)?;
+            check::term(what, h)?;
         }
-        Ok(Self {
+        let terms = Self {
             h1,
             h2,
             i1: pmi.pmi_checked(logits1, labels.clone()),
             i2: pmi.pmi_checked(logits2, labels.clone()),
             i12: pmi.pmi_checked(logits12, labels),
-        })
+        };
+        for (what, from, i) in [
+            ("i1", "logits1", &terms.i1),
+            ("i2", "logits2", &terms.i2),
+            ("i12", "logits12", &terms.i12),
+        ] {
+            check::computed_term(what, from, i)?;
+        }
+        Ok(terms)
     }
 
     /// The number of samples `n`.
@@ -208,9 +251,15 @@ impl Interactions {
     }
 
     /// Reads every per-sample value back to the host (one synchronisation).
+    ///
+    /// # Errors
+    ///
+    /// [`LsmiError::NonFinite`](crate::LsmiError::NonFinite) naming the column and
+    /// the row of the first NaN or ±∞ (possible only for interactions of terms
+    /// assembled from public fields, or online without value checks).
     pub fn to_host(&self) -> Result<HostInteractions> {
         let read = |t: &Tensor<1>| check::read_f32(t.clone());
-        Ok(HostInteractions {
+        let host = HostInteractions {
             r: read(&self.r)?,
             u1: read(&self.u1)?,
             u2: read(&self.u2)?,
@@ -222,12 +271,16 @@ impl Interactions {
             i1: read(&self.terms.i1)?,
             i2: read(&self.terms.i2)?,
             i12: read(&self.terms.i12)?,
-        })
+        };
+        for (what, column) in host.columns() {
+            check::finite_host(what, column)?;
+        }
+        Ok(host)
     }
 
     /// Data-set means `R, U1, U2, S, I1, I2, I12`, accumulated in `f64` on the host.
     pub fn summary(&self) -> Result<Summary> {
-        Ok(self.to_host()?.summary())
+        self.to_host()?.summary()
     }
 
     /// One [`Summary`] per class that occurs in `labels` (`[n]`, in `0..num_classes`),
@@ -239,11 +292,7 @@ impl Interactions {
     ) -> Result<Vec<ClassSummary>> {
         let host_labels = check::labels("labels", labels, num_classes)?;
         check::same_length("labels", host_labels.len(), "interactions", self.len())?;
-        Ok(summary::per_class(
-            &self.to_host()?,
-            &host_labels,
-            num_classes,
-        ))
+        summary::per_class(&self.to_host()?, &host_labels)
     }
 
     /// The reference-compatible adjustment: a copy shifted by one constant `a`
@@ -277,7 +326,18 @@ pub trait Decomposer {
 pub struct Lsmi;
 
 impl Decomposer for Lsmi {
+    /// Checks the terms' shapes and device (not their values: that would read
+    /// them back from the device; the constructors of [`PointwiseTerms`] do),
+    /// then splits them on their device.
+    ///
+    /// # Errors
+    ///
+    /// [`LsmiError::Empty`](crate::LsmiError::Empty),
+    /// [`LsmiError::LengthMismatch`](crate::LsmiError::LengthMismatch) or
+    /// [`LsmiError::DeviceMismatch`](crate::LsmiError::DeviceMismatch) for terms
+    /// assembled from the public fields that are not one `[n]` set.
     fn decompose(&self, terms: PointwiseTerms) -> Result<Interactions> {
+        terms.check_shapes()?;
         let parts = redundancy::split(Inputs {
             h1: terms.h1.clone(),
             h2: terms.h2.clone(),

@@ -72,6 +72,42 @@ pub enum LsmiError {
         /// The number of classes given.
         num_classes: usize,
     },
+    /// More classes than [`MAX_CLASSES`](crate::pmi::MAX_CLASSES): every per-class
+    /// table (prior, counts, output layer) would be that long.
+    #[error("too many classes: {num_classes} (at most {max} are supported)")]
+    TooManyClasses {
+        /// The number of classes given.
+        num_classes: usize,
+        /// The largest number supported, [`MAX_CLASSES`](crate::pmi::MAX_CLASSES).
+        max: usize,
+    },
+    /// A pointwise term is finite but beyond
+    /// [`MAX_TERM`](crate::decompose::MAX_TERM) in magnitude, or one computed from
+    /// logits is not finite or beyond it: `r, u1, u2, s` would not stay finite in `f32`.
+    #[error(
+        "value out of range: {what}[{index}] = {value:e}{}; pointwise terms must lie within ±{limit:e} nats",
+        computed(computed_from, *index)
+    )]
+    OutOfRange {
+        /// The term (`h1`, …, `i12`).
+        what: &'static str,
+        /// The sample index.
+        index: usize,
+        /// The value found (or computed).
+        value: f64,
+        /// The input it was computed from (`logits1`, …), if it was computed.
+        computed_from: Option<&'static str>,
+        /// The largest magnitude allowed, [`MAX_TERM`](crate::decompose::MAX_TERM).
+        limit: f64,
+    },
+    /// Tensors that must be on one device are not.
+    #[error("device mismatch: {what} is not on the device of {reference}")]
+    DeviceMismatch {
+        /// The input on another device.
+        what: &'static str,
+        /// The input it was compared with.
+        reference: &'static str,
+    },
     /// A prior probability is negative or not finite.
     #[error("invalid prior: p(y = {class}) = {value} is not a probability")]
     PriorNotProbability {
@@ -152,6 +188,15 @@ impl LsmiError {
 
 /// Shorthand for `Result<T, LsmiError>`.
 pub type Result<T, E = LsmiError> = std::result::Result<T, E>;
+
+fn computed(from: &Option<&'static str>, index: usize) -> String {
+    match from {
+        Some(input) => {
+            format!(" (computed from row {index} of {input}: its values are too far apart for f32)")
+        }
+        None => String::new(),
+    }
+}
 
 fn join(index: &[usize]) -> String {
     index

@@ -161,11 +161,13 @@ impl LsmiConfig {
         let device = x1.device();
 
         let sets = if self.in_sample { 1 } else { self.folds };
-        if !self.in_sample && n < 2 * self.folds {
+        // Two rows per fold, counted without wrapping for absurd fold counts.
+        let needed = self.folds.saturating_mul(2);
+        if !self.in_sample && n < needed {
             return Err(LsmiError::TooFewRows {
                 what: "x1",
                 rows: n,
-                needed: 2 * self.folds,
+                needed,
                 reason: "two rows per cross-fitting fold",
             });
         }

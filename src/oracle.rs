@@ -13,6 +13,23 @@ use crate::error::{LsmiError, Result};
 use crate::redundancy::{self, Inputs, Parts};
 use crate::summary::{Means, Summary};
 
+/// The most entries a [`JointPmf`] may have, `n1 · n2 · num_classes ≤ 2²⁴`
+/// (16 777 216): an exact oracle is for small alphabets, and its decomposition
+/// keeps a record per event.
+pub const MAX_ENTRIES: usize = 1 << 24;
+
+/// `n1 · n2 · num_classes`, refused when it overflows or exceeds [`MAX_ENTRIES`].
+fn table_size(n1: usize, n2: usize, num_classes: usize) -> Result<usize> {
+    n1.checked_mul(n2)
+        .and_then(|v| v.checked_mul(num_classes))
+        .filter(|&size| size <= MAX_ENTRIES)
+        .ok_or_else(|| LsmiError::InvalidConfig {
+            field: "n1 · n2 · num_classes",
+            value: format!("{n1} · {n2} · {num_classes}"),
+            reason: "a joint pmf has at most oracle::MAX_ENTRIES = 2^24 entries",
+        })
+}
+
 /// A joint probability mass function `p(x1, x2, y)` on
 /// `0..n1 × 0..n2 × 0..num_classes`.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,7 +53,7 @@ impl JointPmf {
                 });
             }
         }
-        let expected = n1 * n2 * num_classes;
+        let expected = table_size(n1, n2, num_classes)?;
         if probs.len() != expected {
             return Err(LsmiError::LengthMismatch {
                 what: "probs",
@@ -68,14 +85,15 @@ impl JointPmf {
     }
 
     /// The pmf with `p(x1, x2, y) = weight(x1, x2, y)`, for weights that already
-    /// sum to 1.
+    /// sum to 1. The size is checked (at most [`MAX_ENTRIES`]) before `weight`
+    /// is called.
     pub fn from_fn(
         n1: usize,
         n2: usize,
         num_classes: usize,
         weight: impl Fn(usize, usize, usize) -> f64,
     ) -> Result<Self> {
-        let mut probs = Vec::with_capacity(n1 * n2 * num_classes);
+        let mut probs = Vec::with_capacity(table_size(n1, n2, num_classes)?);
         for x1 in 0..n1 {
             for x2 in 0..n2 {
                 for y in 0..num_classes {
@@ -86,8 +104,12 @@ impl JointPmf {
         Self::new(n1, n2, num_classes, probs)
     }
 
-    /// `p(x1, x2, y)`.
+    /// `p(x1, x2, y)`; 0 for a symbol outside its alphabet (`x1 ≥ n1`,
+    /// `x2 ≥ n2` or `y ≥ num_classes`), which is outside the support.
     pub fn p(&self, x1: usize, x2: usize, y: usize) -> f64 {
+        if x1 >= self.n1 || x2 >= self.n2 || y >= self.num_classes {
+            return 0.0;
+        }
         self.probs[(x1 * self.n2 + x2) * self.num_classes + y]
     }
 
@@ -269,7 +291,7 @@ impl OracleDecomposition {
     }
 }
 
-/// Logic gates on two fair, independent bits (paper Table 1 and ORACLES.md §A).
+/// Logic gates on two fair, independent bits (those of the paper's Table 1 among them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Gate {
     /// `y = x1 ⊕ x2`: pure synergy.
@@ -290,7 +312,7 @@ pub enum Gate {
 }
 
 impl Gate {
-    /// Every built-in gate, in the order of ORACLES.md.
+    /// Every built-in gate: XOR, OR, AND, RDN, UNQ, COPY, XOR+NOT.
     pub const ALL: [Gate; 7] = [
         Gate::Xor,
         Gate::Or,

@@ -10,6 +10,14 @@ use burn::tensor::{Int, Tensor, activation::log_softmax};
 use crate::check;
 use crate::error::{LsmiError, Result};
 
+/// The largest number of classes any part of the crate accepts: 2²⁰ = 1 048 576.
+///
+/// Every per-class table (prior, class counts, a classifier's output layer)
+/// has this many entries, so a class count far beyond any data set (say
+/// `usize::MAX` from a typo) is refused with [`LsmiError::TooManyClasses`]
+/// instead of an allocation failure.
+pub const MAX_CLASSES: usize = 1 << 20;
+
 /// How the label prior `p(y)` is chosen.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum LabelPrior {
@@ -28,6 +36,13 @@ impl LabelPrior {
     ///
     /// `labels` are the fitting labels (used by [`LabelPrior::Empirical`], and
     /// checked to lie in `0..num_classes` for every variant).
+    ///
+    /// # Errors
+    ///
+    /// [`LsmiError::TooFewClasses`] / [`LsmiError::TooManyClasses`] unless
+    /// `2 ≤ num_classes ≤` [`MAX_CLASSES`] (checked before anything is allocated),
+    /// [`LsmiError::LabelOutOfRange`], [`LsmiError::Empty`] for empirical
+    /// frequencies of no labels, and the errors of [`ClassPrior::new`].
     pub fn resolve(&self, labels: &[i64], num_classes: usize) -> Result<ClassPrior> {
         check::labels_host("labels", labels, num_classes)?;
         let probs = match self {
@@ -64,8 +79,8 @@ pub struct ClassPrior {
 }
 
 impl ClassPrior {
-    /// Checks that `probs` has at least two entries, each a probability, summing to 1
-    /// within 1e-6.
+    /// Checks that `probs` has at least two entries and at most [`MAX_CLASSES`],
+    /// each a probability, summing to 1 within 1e-6.
     pub fn new(probs: Vec<f64>) -> Result<Self> {
         check::num_classes(probs.len())?;
         if let Some((class, &value)) = probs
@@ -186,11 +201,20 @@ pub(crate) fn pmi_from_logits(
 }
 
 impl Pmi for LogitPmi {
+    /// `log_softmax(logits)[y] + h(y)` per row.
+    ///
+    /// # Errors
+    ///
+    /// Besides shapes, labels and non-finite logits: [`LsmiError::OutOfRange`]
+    /// when a row's logits are so far apart (beyond `f32` range) that
+    /// `ln p(y|x)` overflows, naming the row.
     fn pointwise_mi(&self, logits: Tensor<2>, labels: Tensor<1, Int>) -> Result<Tensor<1>> {
         let host_labels = check::read_i64(labels.clone())?;
         check::non_empty("labels", host_labels.len())?;
         self.prior.check_labels("labels", &host_labels)?;
         self.check_logits("logits", &logits, host_labels.len())?;
-        Ok(self.pmi_checked(logits, labels))
+        let pmi = self.pmi_checked(logits, labels);
+        check::computed_term("i", "logits", &pmi)?;
+        Ok(pmi)
     }
 }

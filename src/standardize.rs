@@ -22,16 +22,49 @@ impl Standardizer {
         Self::from_host(vec![0.0; dim], vec![1.0; dim], device)
     }
 
-    /// The per-feature mean and standard deviation of `x` (`[n, d]`), the latter
-    /// floored at `floor` so a constant feature gives finite values.
+    /// The per-feature mean `m` and standard deviation `σ` of `x` (`[n, d]`, `n ≥ 1`).
+    ///
+    /// `floor` is relative to the data, never absolute: feature `j`'s scale is at
+    /// least `floor · rms_j`, with `rms_j = √(m_j² + σ_j²)` its root mean square
+    /// (so a constant feature gets finite values, and a spread below what `f32`
+    /// resolves of the offset is not blown up), and a feature that is 0 on every
+    /// row gets `floor` times the largest `rms` (1 when all of `x` is 0). Hence
+    /// `fit(c · x)` has every scale multiplied by `c > 0`: standardised values do
+    /// not depend on the units, and an entropy in original units moves by exactly
+    /// `d · ln c`. Features of magnitude `1e-20` and `1e30` alike are divided by a
+    /// power of two near their largest magnitude first, so neither the mean nor
+    /// the variance under- or overflows in `f32`.
     pub fn fit(x: &Tensor<2>, floor: f64) -> Result<Self> {
-        let loc = check::read_f32(x.clone().mean_dim(0))?;
-        let var = check::read_f32(x.clone().var_bias(0))?;
-        let scale = var
-            .iter()
-            .map(|&v| f64::from(v).max(0.0).sqrt().max(floor) as f32)
+        let [_, d] = x.dims();
+        let device = x.device();
+        let unit: Vec<f32> = check::read_f32(x.clone().abs().max_dim(0))?
+            .into_iter()
+            .map(power_of_two_below)
             .collect();
-        Ok(Self::from_host(loc, scale, &x.device()))
+        let y = x.clone() / check::vector(unit.clone(), &device).reshape([1, d]);
+        let mean = check::read_f32(y.clone().mean_dim(0))?;
+        let var = check::read_f32(y.var_bias(0))?;
+        let moments: Vec<(f64, f64, f64)> = unit
+            .iter()
+            .zip(mean.iter().zip(&var))
+            .map(|(&u, (&m, &v))| {
+                let (u, m, v) = (f64::from(u), f64::from(m), f64::from(v).max(0.0));
+                (m * u, v.sqrt() * u, (m * m + v).sqrt() * u)
+            })
+            .collect();
+        let largest_rms = moments.iter().map(|&(_, _, rms)| rms).fold(0.0, f64::max);
+        let fallback = if largest_rms > 0.0 { largest_rms } else { 1.0 };
+        let (loc, scale) = moments
+            .into_iter()
+            .map(|(loc, sigma, rms)| {
+                let reference = if rms > 0.0 { rms } else { fallback };
+                let scale = sigma
+                    .max(floor * reference)
+                    .clamp(f64::from(f32::MIN_POSITIVE), f64::from(f32::MAX));
+                (loc as f32, scale as f32)
+            })
+            .unzip();
+        Ok(Self::from_host(loc, scale, &device))
     }
 
     fn from_host(loc: Vec<f32>, scale: Vec<f32>, device: &Device) -> Self {
@@ -57,4 +90,13 @@ impl Standardizer {
     pub fn log_scale_sum(&self) -> Tensor<1> {
         self.scale.val().detach().log().sum()
     }
+}
+
+/// The largest power of two not above `magnitude` (1 for 0, subnormals and
+/// non-finite values), as a divisor that is exact in `f32`.
+fn power_of_two_below(magnitude: f32) -> f32 {
+    if !(magnitude.is_finite() && magnitude >= f32::MIN_POSITIVE) {
+        return 1.0;
+    }
+    2f32.powi(magnitude.log2().floor() as i32)
 }

@@ -1,7 +1,11 @@
 //! Data-set and per-class means of the pointwise interactions, and the
 //! reference adjustment.
 
+use std::collections::BTreeMap;
+
+use crate::check;
 use crate::decompose::Interactions;
+use crate::error::Result;
 use crate::redundancy::adjustment_shift;
 
 /// Data-set means (capital letters in the paper), in nats, accumulated in `f64`.
@@ -118,6 +122,33 @@ impl HostInteractions {
         self.r.is_empty()
     }
 
+    /// Every column with its name.
+    pub(crate) fn columns(&self) -> [(&'static str, &[f32]); 11] {
+        [
+            ("r", &self.r),
+            ("u1", &self.u1),
+            ("u2", &self.u2),
+            ("s", &self.s),
+            ("r_plus", &self.r_plus),
+            ("r_minus", &self.r_minus),
+            ("h1", &self.h1),
+            ("h2", &self.h2),
+            ("i1", &self.i1),
+            ("i2", &self.i2),
+            ("i12", &self.i12),
+        ]
+    }
+
+    /// Checks that there are samples and every column has one value per sample
+    /// (the fields are public, so nothing else guarantees it).
+    fn check_lengths(&self) -> Result<()> {
+        check::non_empty("r", self.len())?;
+        for (what, column) in self.columns() {
+            check::same_length(what, column.len(), "r", self.len())?;
+        }
+        Ok(())
+    }
+
     /// The values of sample `index`, in the order of [`Summary`]'s means.
     fn row(&self, index: usize) -> [f64; 9] {
         [
@@ -127,34 +158,42 @@ impl HostInteractions {
     }
 
     /// Data-set means, accumulated in `f64`.
-    pub fn summary(&self) -> Summary {
+    ///
+    /// # Errors
+    ///
+    /// [`LsmiError::Empty`](crate::LsmiError::Empty) without samples and
+    /// [`LsmiError::LengthMismatch`](crate::LsmiError::LengthMismatch) when a
+    /// column's length differs from `r`'s.
+    pub fn summary(&self) -> Result<Summary> {
+        self.check_lengths()?;
         let mut means = Means::default();
         for index in 0..self.len() {
             means.add(1.0, self.row(index));
         }
-        means.finish()
+        Ok(means.finish())
     }
 }
 
-/// Per-class means of `host` for labels already checked to lie in `0..num_classes`.
-pub(crate) fn per_class(
-    host: &HostInteractions,
-    labels: &[i64],
-    num_classes: usize,
-) -> Vec<ClassSummary> {
-    let mut means = vec![Means::default(); num_classes];
+/// Per-class means of `host` for labels already checked to be non-negative,
+/// one per sample; only the classes that occur are kept, so nothing here grows
+/// with the number of classes.
+pub(crate) fn per_class(host: &HostInteractions, labels: &[i64]) -> Result<Vec<ClassSummary>> {
+    host.check_lengths()?;
+    check::same_length("labels", labels.len(), "interactions", host.len())?;
+    let mut means: BTreeMap<usize, Means> = BTreeMap::new();
     for (index, &label) in labels.iter().enumerate() {
-        means[label as usize].add(1.0, host.row(index));
+        means
+            .entry(label as usize)
+            .or_default()
+            .add(1.0, host.row(index));
     }
-    means
+    Ok(means
         .into_iter()
-        .enumerate()
-        .filter(|(_, m)| m.count > 0)
         .map(|(class, m)| ClassSummary {
             class,
             summary: m.finish(),
         })
-        .collect()
+        .collect())
 }
 
 /// A weighted running mean of the nine columns of [`Summary`].

@@ -80,6 +80,12 @@ fn library_error(err: LsmiError, args: &DecomposeArgs) -> String {
         | LsmiError::Empty { what, .. }
         | LsmiError::NonFinite { what, .. }
         | LsmiError::ZeroPriorClass { what, .. } => (Some(*what), None),
+        // i(x;y) out of range names the logits it came from.
+        LsmiError::OutOfRange {
+            what,
+            computed_from,
+            ..
+        } => (Some(computed_from.unwrap_or(what)), None),
         // The number of classes is the width of logits1.
         LsmiError::TooFewClasses { .. } => (Some("logits1"), None),
         _ => (None, None),
@@ -132,7 +138,14 @@ fn compute(args: &DecomposeArgs) -> Result<Results, String> {
 
 /// Runs `lsmi decompose` and returns what it prints: the means, as a table.
 pub fn run(args: &DecomposeArgs) -> Result<String, String> {
-    args.output.check_distinct()?;
+    args.output.check(&[
+        ("--labels", &args.labels),
+        ("--logits1", &args.logits1),
+        ("--logits2", &args.logits2),
+        ("--logits12", &args.logits12),
+        ("--h1", &args.h1),
+        ("--h2", &args.h2),
+    ])?;
     let results = compute(args)?;
     results.write(&args.output)?;
     Ok(results.means_table())

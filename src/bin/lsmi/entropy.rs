@@ -8,7 +8,7 @@ use lsmi::{Entropy, EpochProgress, KnifeConfig, LsmiError};
 
 use crate::backend::{self, DeviceName};
 use crate::input;
-use crate::output::{csv_number, write_all};
+use crate::output::{check_outputs, csv_number, write_all};
 use crate::progress::StatusLine;
 use crate::table::fixed;
 
@@ -109,6 +109,7 @@ fn progress_text(p: &EpochProgress) -> String {
 
 /// Runs `lsmi entropy` and returns what it prints: H and how the fit went.
 pub fn run(args: &EntropyArgs) -> Result<String, String> {
+    check_outputs(&[("--out", &args.out)], &[("--x", &args.x)])?;
     let device = backend::device(args.device)?;
     let features = input::matrix(&args.x, "x", input::FEATURES_LAYOUT)?;
     let (rows, cols) = (features.rows, features.cols);

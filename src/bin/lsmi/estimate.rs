@@ -178,6 +178,16 @@ fn num_classes(args: &EstimateArgs, labels: &[i64]) -> Result<usize, String> {
         )));
     }
     if let Some(classes) = args.classes {
+        // More classes than samples leaves some without any; far more (a typo
+        // such as 1000000000) would only make huge output layers.
+        if classes > labels.len() {
+            return Err(format!(
+                "--classes {classes}: more classes than the {} samples of {}; \
+                 give at most one class per sample",
+                labels.len(),
+                args.labels.display()
+            ));
+        }
         return Ok(classes); // the library checks the labels against it
     }
     let Some((index, &largest)) = labels.iter().enumerate().max_by_key(|&(_, &l)| l) else {
@@ -202,6 +212,23 @@ fn num_classes(args: &EstimateArgs, labels: &[i64]) -> Result<usize, String> {
     Ok(largest as usize + 1)
 }
 
+/// Refuses more folds than `rows` can fill with two rows each, counting in
+/// `u128` so that no fold count wraps.
+fn check_folds(args: &EstimateArgs, rows: usize) -> Result<(), String> {
+    let needed = 2 * args.folds as u128;
+    if args.in_sample || rows as u128 >= needed {
+        return Ok(());
+    }
+    Err(input::file_error(
+        &args.x1,
+        format!(
+            "--folds {}: too few rows: x1 has {rows} rows but {needed} are needed \
+             (two rows per cross-fitting fold); lower --folds",
+            args.folds
+        ),
+    ))
+}
+
 /// Reads one modality's features, refusing a matrix without columns.
 fn features(path: &Path, what: &str) -> Result<Matrix, String> {
     let matrix = input::matrix(path, what, input::FEATURES_LAYOUT)?;
@@ -216,9 +243,14 @@ fn features(path: &Path, what: &str) -> Result<Matrix, String> {
 
 /// Runs `lsmi estimate` and returns what it prints: the means and the fit time.
 pub fn run(args: &EstimateArgs) -> Result<String, String> {
-    args.output.check_distinct()?;
+    args.output.check(&[
+        ("--x1", &args.x1),
+        ("--x2", &args.x2),
+        ("--labels", &args.labels),
+    ])?;
     let device = backend::device(args.output.device)?;
     let x1 = features(&args.x1, "x1")?;
+    check_folds(args, x1.rows)?;
     let x2 = features(&args.x2, "x2")?;
     let labels = input::labels(&args.labels)?;
     let classes = num_classes(args, &labels)?;

@@ -52,6 +52,10 @@ fn load(path: &Path) -> Result<Array, String> {
 /// array. The first non-blank line is skipped as a header when none of its
 /// fields is a number; blank lines are ignored. Integer-looking tables become
 /// [`Values::Int`].
+///
+/// A header whose first field is empty (or `Unnamed: 0`) is what pandas writes
+/// for its index column (`DataFrame.to_csv()`); that column would be read as a
+/// feature, so such a file is refused with the fix rather than guessed at.
 fn parse_csv(text: &str) -> Result<Array, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rows: Vec<(usize, Vec<&str>)> = Vec::new();
@@ -63,6 +67,15 @@ fn parse_csv(text: &str) -> Result<Array, String> {
         }
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
         if std::mem::take(&mut first) && fields.iter().all(|f| f.parse::<f64>().is_err()) {
+            if fields.len() > 1 && (fields[0].is_empty() || fields[0].starts_with("Unnamed: 0")) {
+                return Err(format!(
+                    "line {}: the header's first field is {:?}, as pandas writes for the \
+                     index column of DataFrame.to_csv(); that column is not data: write the \
+                     file with to_csv(index=False), or delete the first column",
+                    index + 1,
+                    fields[0]
+                ));
+            }
             continue; // the header
         }
         rows.push((index + 1, fields));
@@ -239,6 +252,23 @@ mod tests {
         assert_eq!(a.values, Values::Int(vec![0, 1, 2]));
         let a = parse_csv("label\n1\n").unwrap();
         assert_eq!(a.values, Values::Int(vec![1]));
+    }
+
+    #[test]
+    fn csv_with_a_pandas_index_column_is_refused() {
+        for text in [
+            ",a,b\n0,1.5,2\n1,3,4\n",
+            "Unnamed: 0,h\n0,1.5\n",
+            "\n , x\n0,1\n",
+        ] {
+            let err = parse_csv(text).unwrap_err();
+            assert!(
+                err.contains("index=False") && err.contains("pandas"),
+                "{err}"
+            );
+        }
+        // An empty field elsewhere in the header is not pandas' index.
+        assert_eq!(parse_csv("a,,b\n1,2,3\n").unwrap().shape, vec![1, 3]);
     }
 
     #[test]

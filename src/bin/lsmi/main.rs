@@ -49,11 +49,15 @@ enum Command {
     ///
     /// Inputs are .npy files (little-endian, C order; f4/f8 floats, labels of
     /// any integer dtype) or .csv files (comma-separated numbers, one sample per
-    /// line, an optional non-numeric header line). Logits are [n, C] with one
-    /// column per class; labels, h1 and h2 have one value per sample.
+    /// line, an optional non-numeric header line; a header whose first field is
+    /// empty, as pandas writes for its index column, is refused: save with
+    /// to_csv(index=False)). Logits are [n, C] with one column per class; labels,
+    /// h1 and h2 have one value per sample.
     ///
     /// Writes the per-sample values to --out (CSV) and the means to --summary
-    /// (JSON), both or neither, and prints the means.
+    /// (JSON), both or neither, and prints the means. Output paths are checked
+    /// before any work (an existing folder, not an input, not `-`); existing
+    /// files are replaced only once both outputs are written.
     Decompose(decompose::DecomposeArgs),
     /// Fit a KNIFE density model to features and write h(x) = -ln p(x) per sample.
     ///
@@ -78,7 +82,17 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version (on stdout) or a usage error (on stderr, exit 2).
+        Err(err) => {
+            let printed = err.print().and_then(|()| std::io::stdout().lock().flush());
+            return match printed {
+                Err(e) if !err.use_stderr() => stdout_failed(&e),
+                _ => ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(1)),
+            };
+        }
+    };
     let result = match &cli.command {
         Command::Gates(args) => Ok(gates::run(args)),
         Command::Decompose(args) => decompose::run(args),
@@ -88,11 +102,15 @@ fn main() -> ExitCode {
     match result {
         Ok(text) => {
             let mut stdout = std::io::stdout().lock();
-            // A closed pipe (`lsmi gates | head`) is not an error worth reporting.
-            let _ = stdout
+            // Any failure to print (a full disk, a closed pipe) is an error: the
+            // caller would otherwise take a missing table for success.
+            match stdout
                 .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush());
-            ExitCode::SUCCESS
+                .and_then(|()| stdout.flush())
+            {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => stdout_failed(&e),
+            }
         }
         Err(message) => {
             // One line, whatever the underlying error looked like.
@@ -101,4 +119,13 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Reports a failed write to stdout in one line; exit status 1.
+fn stdout_failed(err: &std::io::Error) -> ExitCode {
+    let _ = writeln!(
+        std::io::stderr(),
+        "error: cannot write to standard output: {err}"
+    );
+    ExitCode::FAILURE
 }

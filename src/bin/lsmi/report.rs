@@ -2,13 +2,13 @@
 //! and where to write, the per-sample CSV, the summary JSON and the table of
 //! means they print.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use lsmi::{HostInteractions, Interactions, Summary};
 
 use crate::backend::DeviceName;
 use crate::json::Json;
-use crate::output::{csv_number, same_file, write_all};
+use crate::output::{check_outputs, csv_number, write_all};
 use crate::table::{Table, fixed};
 
 /// Options that `decompose` and `estimate` share, flattened into both after
@@ -25,7 +25,8 @@ pub struct OutputArgs {
     #[arg(long, value_enum)]
     pub device: Option<DeviceName>,
     /// Where to write the per-sample CSV
-    /// (r,u1,u2,s,r_plus,r_minus,i1,i2,i12,h1,h2,label).
+    /// (r,u1,u2,s,r_plus,r_minus,i1,i2,i12,h1,h2,label). A file in an existing
+    /// folder, not an input; it is replaced only when every output is written.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// Where to write the data-set means as JSON (n, R, U1, U2, S, I1, I2, I12,
@@ -35,15 +36,13 @@ pub struct OutputArgs {
 }
 
 impl OutputArgs {
-    /// Refuses `--out` and `--summary` naming one file (checked before any work).
-    pub fn check_distinct(&self) -> Result<(), String> {
-        if same_file(&self.out, &self.summary) {
-            return Err(format!(
-                "--out and --summary both name {}; give two different files",
-                self.out.display()
-            ));
-        }
-        Ok(())
+    /// Checks `--out` and `--summary` before any work: writable file paths,
+    /// two different files, neither one of `inputs` (`(flag, path)` pairs).
+    pub fn check(&self, inputs: &[(&str, &Path)]) -> Result<(), String> {
+        check_outputs(
+            &[("--out", &self.out), ("--summary", &self.summary)],
+            inputs,
+        )
     }
 }
 
@@ -68,7 +67,7 @@ impl Results {
             (host, adjusted.summary(), adjusted.shift)
         } else {
             let host = raw.to_host()?;
-            let summary = host.summary();
+            let summary = host.summary()?;
             (host, summary, 0.0)
         };
         Ok(Self {
