@@ -4,8 +4,8 @@
 //! `cargo run --release --example performance` (add `--quick` for n ≤ 20 000, or
 //! `--n N` for one size)
 //!
-//! Data: the Gaussian family of ORACLES.md §B with `C` classes, one-hot means,
-//! `σ = 1`, `ρ = 0.5`, in `d` dimensions per modality.
+//! Data: the Gaussian family of the authors' demo generator with `C` classes,
+//! one-hot means, `σ = 1`, `ρ = 0.5`, in `d` dimensions per modality.
 
 use std::time::Instant;
 

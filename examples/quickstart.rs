@@ -1,6 +1,7 @@
 //! The crate's main job on built-in data: per-sample LSMI on the authors' demo
-//! distribution (ORACLES.md §B Setting B, ρ = 0.5, n = 20 000), estimated from
-//! features alone with cross-fitting, against the exact values.
+//! distribution (Setting B: `C = 2`, `d = 2`, one-hot means, `σ = 0.5`, `ρ = 0.5`;
+//! n = 20 000), estimated from features alone with cross-fitting, against the
+//! exact values.
 //!
 //! `cargo run --release --example quickstart`
 

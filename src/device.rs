@@ -19,6 +19,7 @@ const KNOWN: [&str; 3] = ["flex", "ndarray", "wgpu"];
 /// The preferred CPU device of this build: flex when the `flex` feature is on,
 /// else ndarray.
 #[cfg(any(feature = "flex", feature = "ndarray"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "flex", feature = "ndarray"))))]
 pub fn default_device() -> Device {
     cpu_devices()
         .into_iter()
@@ -82,7 +83,9 @@ pub fn device(name: &str) -> Result<Device> {
 /// libvulkan1` on Debian) provides one.
 ///
 /// If the process already started burn's default wgpu runtime itself (a tensor
-/// made on `Device::wgpu(Default::default())`), that runtime is returned.
+/// made on `Device::wgpu(Default::default())`), that runtime is returned. Any
+/// other failure, including any other failure to register the runtime, is
+/// returned as [`LsmiError::DeviceUnavailable`] with burn's message.
 ///
 /// ```no_run
 /// # fn main() -> lsmi::Result<()> {
@@ -95,14 +98,20 @@ pub fn device(name: &str) -> Result<Device> {
 /// # }
 /// ```
 #[cfg(feature = "wgpu")]
+#[cfg_attr(docsrs, doc(cfg(feature = "wgpu")))]
 pub fn wgpu_device() -> Result<Device> {
     use std::sync::OnceLock;
     static DEVICE: OnceLock<std::result::Result<Device, String>> = OnceLock::new();
     DEVICE
         .get_or_init(|| {
             Device::wgpu_options().init().or_else(|err| match err {
-                // The caller's own tensors already started the runtime.
-                burn::tensor::wgpu::WgpuInitError::Registration { .. } => {
+                // The caller's own tensors already started the default runtime:
+                // registering a second one fails, and the running one is the device.
+                // burn says so only in the message, so any other registration
+                // failure (or a reworded one) is reported, not papered over.
+                burn::tensor::wgpu::WgpuInitError::Registration { ref message }
+                    if message.contains("already initialized") =>
+                {
                     Ok(Device::wgpu(Default::default()))
                 }
                 other => Err(other.to_string()),

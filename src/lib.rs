@@ -38,6 +38,7 @@
 //! # }
 //! ```
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use burn;
 
@@ -72,3 +73,13 @@ pub use pmi::{ClassPrior, LabelPrior, LogitPmi, Pmi};
 pub use redundancy::adjustment_shift;
 pub use summary::{Adjusted, ClassSummary, HostInteractions, Summary};
 pub use train::{EpochProgress, FitConfig, FitReport};
+
+/// The README's code blocks, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
+/// The guide's code blocks, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/guide.md")]
+struct GuideDoctests;

@@ -2,7 +2,7 @@
 //! parametrised by a lower-triangular factor of their precision, fitted by
 //! minimising the mean of `−ln p(x)` with Adam.
 //!
-//! With `K` components in `d` dimensions (DESIGN.md §3):
+//! With `K` components in `d` dimensions:
 //!
 //! ```text
 //! s_k = exp(ℓ_k)            (exp(tanh ℓ_k) with the tanh bound)
@@ -93,8 +93,12 @@ pub struct KnifeConfig {
     /// deviation before fitting; `h` is still reported in the original units.
     #[config(default = true)]
     pub standardize: bool,
-    /// Floor of the standardisation scale: a constant feature is divided by this
-    /// instead of 0, so it gives finite values (its true differential entropy is −∞).
+    /// Relative floor of the standardisation scale: feature `j` is divided by at
+    /// least `scale_floor · rms_j` (its root mean square; for a feature that is 0
+    /// on every row, the largest feature's), never by 0. A constant feature thus
+    /// gives finite values (its true differential entropy is −∞), and because the
+    /// floor scales with the data, multiplying the features by `c > 0` moves `h`
+    /// by exactly `d · ln c` at any magnitude.
     #[config(default = 1e-6)]
     pub scale_floor: f64,
     /// The optimiser, schedule and seed.

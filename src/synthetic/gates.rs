@@ -1,4 +1,4 @@
-//! The logic gates of the paper's Table 1 (ORACLES.md §A), embedded in
+//! The logic gates of the paper's Table 1, embedded in
 //! continuous features ("circuit logic").
 //!
 //! Each sample draws fair bits `b1`, `b2` (and an operation bit `op` for
@@ -31,7 +31,11 @@ use crate::summary::Summary;
 /// # fn main() -> lsmi::Result<()> {
 /// let sample = GateFeatures::new(Gate::Xor, 8, 0.1).sample(100, 1)?;
 /// assert_eq!(sample.x1.cols, 8);
-/// assert!((sample.summary().s - std::f64::consts::LN_2).abs() < 1e-12);
+/// // XOR: every sample's exact synergy is ln 2, so the mean over this sample is too.
+/// let means = sample.exact.summary();
+/// assert_eq!(means.n, 100);
+/// assert!((means.s - std::f64::consts::LN_2).abs() < 1e-12);
+/// assert!(means.r.abs() < 1e-12 && means.u1.abs() < 1e-12 && means.u2.abs() < 1e-12);
 /// # Ok(())
 /// # }
 /// ```

@@ -1,4 +1,4 @@
-//! The Gaussian family of the authors' demo (ORACLES.md §B), with exact
+//! The Gaussian family of the authors' demo generator, with exact
 //! per-sample terms and closed-form mutual information.
 //!
 //! `y ~ π`, `u, v ~ N(0, σ² I_d)`, `x1 = m_y + u`, `x2 = m_y + ρ u + √(1−ρ²) v`.
@@ -58,7 +58,7 @@ fn bits_for(classes: usize) -> usize {
     (usize::BITS - classes.saturating_sub(1).leading_zeros()).max(1) as usize
 }
 
-/// The Gaussian family of ORACLES.md §B.
+/// The Gaussian family of the authors' demo generator.
 ///
 /// `y ~ π` (uniform when `class_weights` is `None`), `u, v ~ N(0, σ² I_d)`,
 /// `x1 = m_y + u`, `x2 = m_y + ρ u + √(1−ρ²) v`.
@@ -118,12 +118,13 @@ impl GaussianFamily {
         }
     }
 
-    /// Setting A of ORACLES.md: `C = 2, d = 1, m = ∓1, σ = 1`.
+    /// Setting A: `C = 2, d = 1, m = ∓1, σ = 1`.
     pub fn setting_a(rho: f64) -> Self {
         Self::new(2, 1, 1.0, rho, ClassMeans::PlusMinusOne)
     }
 
-    /// Setting B of ORACLES.md: `C = 2, d = 2, m_y = onehot(y), σ = 0.5`.
+    /// Setting B: `C = 2, d = 2, m_y = onehot(y), σ = 0.5` (the authors' demo uses
+    /// `ρ = 0.5`).
     pub fn setting_b(rho: f64) -> Self {
         Self::new(2, 2, 0.5, rho, ClassMeans::OneHot)
     }

@@ -10,8 +10,8 @@
 //! | generator | what it is for |
 //! |---|---|
 //! | [`CorrelatedGaussian`], [`IsotropicMixture`] | entropy estimators: `h(x)` in closed form |
-//! | [`GaussianFamily`] | the authors' demo (ORACLES.md §B): exact pointwise `h1, h2, i1, i2, i12` per sample |
-//! | [`GateFeatures`] | the logic gates of the paper's Table 1 (ORACLES.md §A), embedded in continuous features |
+//! | [`GaussianFamily`] | the authors' demo generator: exact pointwise `h1, h2, i1, i2, i12` per sample |
+//! | [`GateFeatures`] | the logic gates of the paper's Table 1, embedded in continuous features |
 //! | [`PresetInteractions`] | samples that each carry one known kind of interaction |
 
 use std::f64::consts::TAU;
