@@ -34,6 +34,14 @@ pub struct OnlineConfig {
     /// yet has a finite `h(y)`.
     #[config(default = "None")]
     pub fixed_prior: Option<Vec<f64>>,
+    /// Whether [`OnlineLsmi::step`] checks values before it changes any state:
+    /// features and logits finite, labels in `0..C`. This costs one small host
+    /// read per batch (a single boolean from one device-side reduction). With
+    /// `false` the step never synchronises, and bad values go unnoticed: NaN
+    /// features give NaN interactions and leave the entropy models NaN for
+    /// every later batch, and a label outside `0..C` counts for no class.
+    #[config(default = true)]
+    pub check_values: bool,
 }
 
 /// Nine running columns, in the order of [`Summary`]:
@@ -43,8 +51,9 @@ const COLUMNS: usize = 9;
 /// Online LSMI: entropy models and running summaries on the caller's device.
 ///
 /// Per batch, [`step`](Self::step) does one Adam step on each KNIFE model and
-/// returns the batch's [`Interactions`] without reading anything back to the
-/// host; summaries are read only when asked for. The state has a fixed size:
+/// returns the batch's [`Interactions`]; it reads one boolean back to the host
+/// to check the batch's values, and nothing at all with
+/// [`OnlineConfig::check_values`] off. Summaries are read only when asked for. The state has a fixed size:
 /// it does not grow with the number of batches.
 pub struct OnlineLsmi {
     knife1: Knife,
@@ -64,6 +73,7 @@ pub struct OnlineLsmi {
     batches: usize,
     samples: usize,
     dims: (usize, usize),
+    check_values: bool,
 }
 
 impl OnlineConfig {
@@ -119,6 +129,7 @@ impl OnlineConfig {
             batches: 0,
             samples: 0,
             dims: (x1.dims()[1], x2.dims()[1]),
+            check_values: self.check_values,
         })
     }
 }
@@ -142,8 +153,15 @@ impl OnlineLsmi {
     /// * `labels: [b]` in `0..C`;
     /// * `logits1`, `logits2`, `logits12`: `[b, C]`, the caller's three heads.
     ///
-    /// Only shapes are checked (no host synchronisation): NaN inputs give NaN
-    /// outputs and labels outside `0..C` are not detected here.
+    /// Shapes are always checked. Values are checked too (one small host read)
+    /// unless [`OnlineConfig::check_values`] is off; a batch with bad values is
+    /// refused before any state changes.
+    ///
+    /// # Errors
+    ///
+    /// [`LsmiError::LengthMismatch`] / [`LsmiError::WidthMismatch`] for shapes,
+    /// [`LsmiError::NonFinite`] naming the first NaN or ±∞ of an input and
+    /// [`LsmiError::LabelOutOfRange`] for a label outside `0..C`.
     pub fn step(
         &mut self,
         x1: Tensor<2>,
@@ -156,6 +174,9 @@ impl OnlineLsmi {
         let b = labels.dims()[0];
         check::non_empty("labels", b)?;
         self.check_shapes(&x1, &x2, b, [&logits1, &logits2, &logits12])?;
+        if self.check_values {
+            self.check_values(&x1, &x2, &labels, [&logits1, &logits2, &logits12])?;
+        }
         let plain = |t: Tensor<2>| t.detach().without_autodiff();
         let labels = labels.without_autodiff();
 
@@ -220,6 +241,38 @@ impl OnlineLsmi {
                     found: classes,
                 });
             }
+        }
+        Ok(())
+    }
+
+    /// One device-side reduction over every input, read as one boolean; only
+    /// when it reports a problem are the inputs read in full to name it.
+    fn check_values(
+        &self,
+        x1: &Tensor<2>,
+        x2: &Tensor<2>,
+        labels: &Tensor<1, Int>,
+        logits: [&Tensor<2>; 3],
+    ) -> Result<()> {
+        let non_finite = |t: &Tensor<2>| t.clone().is_finite().bool_not().any();
+        let out_of_range = labels
+            .clone()
+            .lower_elem(0)
+            .bool_or(labels.clone().greater_equal_elem(self.num_classes as i64))
+            .any();
+        let any_bad = [x1, x2, logits[0], logits[1], logits[2]]
+            .into_iter()
+            .fold(out_of_range, |acc, t| acc.bool_or(non_finite(t)));
+        let any_bad = any_bad
+            .try_into_scalar::<bool>()
+            .map_err(|err| LsmiError::Backend(err.to_string()))?;
+        if any_bad {
+            check::finite("x1", x1)?;
+            check::finite("x2", x2)?;
+            for (what, l) in ["logits1", "logits2", "logits12"].into_iter().zip(logits) {
+                check::finite(what, l)?;
+            }
+            check::labels("labels", labels, self.num_classes)?;
         }
         Ok(())
     }

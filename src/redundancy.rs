@@ -131,7 +131,7 @@ mod tests {
     }
 
     #[test]
-    fn redundancy_is_smaller_pmi_when_one_modality_dominates() {
+    fn redundancy_is_the_pmi_of_the_dominant_modality_even_when_larger() {
         // identity 5: h1 ≤ h2 and h1 − i1 ≤ h2 − i2 ⇒ r = i1, u1 = 0.
         let parts = one(1.0, 2.0, 0.3, 0.1, 0.9);
         assert!((parts.r - 0.3).abs() < 1e-12);

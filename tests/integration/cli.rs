@@ -1050,7 +1050,29 @@ fn check_estimate_outputs(out: &Path, summary: &Path, labels: &[i64], shift: boo
     assert_eq!(json["n"].as_u64(), Some(labels.len() as u64));
     assert_eq!(json["units"].as_str(), Some("nats"));
     let a = num(&json, "adjust_shift");
-    if !shift {
+    if shift {
+        // The JSON means are adjusted (R + a, U − a, S + a): undo the shift and
+        // apply the rule, written out here, to the raw means.
+        let (r, u1, u2, s) = (
+            num(&json, "R") - a,
+            num(&json, "U1") + a,
+            num(&json, "U2") + a,
+            num(&json, "S") - a,
+        );
+        let rule = if r < 0.0 || s < 0.0 {
+            -r.min(s)
+        } else if u1 < 0.0 || u2 < 0.0 {
+            u1.min(u2)
+        } else {
+            0.0
+        };
+        assert_close(
+            a,
+            rule,
+            1e-9,
+            "adjust_shift follows the rule on the raw means",
+        );
+    } else {
         assert_eq!(a, 0.0, "no --adjust, no shift");
     }
     for (row, &label) in rows.iter().zip(labels) {
@@ -1088,13 +1110,17 @@ fn estimate_recovers_the_redundancy_of_a_gaussian_family() {
     );
     let json = check_estimate_outputs(&out, &summary, &sample.labels, false);
     let exact = sample.exact.summary();
-    assert_close(num(&json, "R"), exact.r, 0.1, "R against the exact R");
-    assert_close(
-        num(&json, "I12"),
-        exact.i12,
-        0.15,
-        "I12 against the exact I12",
-    );
+    for (key, want) in [
+        ("R", exact.r),
+        ("U1", exact.u1),
+        ("U2", exact.u2),
+        ("S", exact.s),
+        ("I12", exact.i12),
+    ] {
+        let got = num(&json, key);
+        println!("estimate {key}: {got:.4} (exact {want:.4})");
+        assert_close(got, want, 0.03, &format!("{key} against the exact {key}"));
+    }
     for needle in ["adjust_shift", "1500", "3 folds", "fit time", "default"] {
         assert!(
             printed.contains(needle),

@@ -62,3 +62,12 @@ pub fn close(what: &str, actual: f64, expected: f64, tol: f64) {
         (actual - expected).abs()
     );
 }
+
+/// `[r⁺, r⁻, r, u1, u2, s]` of one sample from `[h1, h2, i1, i2, i12]`, written
+/// out from the definitions here, independently of the crate's arithmetic.
+pub fn definitions([h1, h2, i1, i2, i12]: [f64; 5]) -> [f64; 6] {
+    let r_plus = h1.min(h2);
+    let r_minus = (h1 - i1).min(h2 - i2);
+    let r = r_plus - r_minus;
+    [r_plus, r_minus, r, i1 - r, i2 - r, i12 - i1 - i2 + r]
+}
