@@ -3,107 +3,20 @@
 //! closed form, and one-line errors that leave no output behind.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::Output;
 
 use lsmi::Gate;
 use serde_json::Value;
 
+use crate::cli_support::{
+    Dtype, TempDir, as_f64, failed, lsmi, npy_bytes, printed_entropy, read_json, run_decompose,
+    run_entropy, run_estimate, stdout, write_gaussian_inputs, write_npy,
+};
+use crate::common::reference_shift;
+
 const LN2: f64 = std::f64::consts::LN_2;
 
 // ---------------------------------------------------------------- helpers
-
-/// A fresh folder under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let unique = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("lsmi-cli-{name}-{}-{unique}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.0.join(file)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The bytes of a version-1 `.npy` file.
-fn npy_bytes(descr: &str, fortran: bool, shape: &[usize], data: &[u8]) -> Vec<u8> {
-    let shape = match shape {
-        [d] => format!("({d},)"),
-        _ => format!(
-            "({})",
-            shape
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    let fortran = if fortran { "True" } else { "False" };
-    let mut header =
-        format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend((header.len() as u16).to_le_bytes());
-    out.extend(header.as_bytes());
-    out.extend(data);
-    out
-}
-
-/// Element types the tests write.
-#[derive(Clone, Copy)]
-enum Dtype {
-    F32,
-    F64,
-    I32,
-    I64,
-}
-
-fn write_npy(path: &Path, dtype: Dtype, shape: &[usize], values: &[f64]) {
-    let (descr, data): (&str, Vec<u8>) = match dtype {
-        Dtype::F32 => (
-            "<f4",
-            values
-                .iter()
-                .flat_map(|&v| (v as f32).to_le_bytes())
-                .collect(),
-        ),
-        Dtype::F64 => (
-            "<f8",
-            values.iter().flat_map(|&v| v.to_le_bytes()).collect(),
-        ),
-        Dtype::I32 => (
-            "<i4",
-            values
-                .iter()
-                .flat_map(|&v| (v as i32).to_le_bytes())
-                .collect(),
-        ),
-        Dtype::I64 => (
-            "<i8",
-            values
-                .iter()
-                .flat_map(|&v| (v as i64).to_le_bytes())
-                .collect(),
-        ),
-    };
-    std::fs::write(path, npy_bytes(descr, false, shape, &data)).unwrap();
-}
 
 fn write_csv(path: &Path, header: &str, cols: usize, values: &[f64]) {
     let mut text = format!("{header}\n");
@@ -113,22 +26,6 @@ fn write_csv(path: &Path, header: &str, cols: usize, values: &[f64]) {
         text.push('\n');
     }
     std::fs::write(path, text).unwrap();
-}
-
-fn lsmi(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lsmi"))
-        .args(args)
-        .output()
-        .expect("the lsmi binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "lsmi failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
 }
 
 /// One sample per event of a gate's exact pmf (all built-in gates have
@@ -229,34 +126,6 @@ fn write_inputs_csv(dir: &TempDir, data: &GateData) -> Vec<PathBuf> {
         .collect()
 }
 
-fn decompose_args(inputs: &[PathBuf], out: &Path, summary: &Path, extra: &[&str]) -> Vec<String> {
-    let flags = [
-        "--labels",
-        "--logits1",
-        "--logits2",
-        "--logits12",
-        "--h1",
-        "--h2",
-    ];
-    let mut args = vec!["decompose".to_string()];
-    for (flag, path) in flags.iter().zip(inputs) {
-        args.push(flag.to_string());
-        args.push(path.display().to_string());
-    }
-    for (flag, path) in [("--out", out), ("--summary", summary)] {
-        args.push(flag.into());
-        args.push(path.display().to_string());
-    }
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
-}
-
-fn run_decompose(inputs: &[PathBuf], out: &Path, summary: &Path, extra: &[&str]) -> Output {
-    let args = decompose_args(inputs, out, summary, extra);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    lsmi(&args)
-}
-
 /// The per-sample CSV as (header, rows of numbers).
 fn read_per_sample(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
     let text = std::fs::read_to_string(path).unwrap();
@@ -266,10 +135,6 @@ fn read_per_sample(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
         .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
         .collect();
     (header, rows)
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 fn num(value: &Value, key: &str) -> f64 {
@@ -660,9 +525,9 @@ fn assert_fails(inputs: &[PathBuf], dir: &TempDir, needles: &[&str]) -> String {
     assert_failed(output, dir, &out, &summary, needles)
 }
 
-/// Checks that a run writing `out` and `summary` in `dir` failed with one
-/// `error:` line containing every needle, printing nothing and writing neither
-/// output (nor a temporary file); returns the line.
+/// Checks that a run writing `out` and `summary` in `dir` failed (exit status 1)
+/// with one `error:` line containing every needle, printing nothing and writing
+/// neither output (nor a temporary file); returns the line.
 fn assert_failed(
     output: Output,
     dir: &TempDir,
@@ -670,24 +535,14 @@ fn assert_failed(
     summary: &Path,
     needles: &[&str],
 ) -> String {
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(
-        !output.status.success(),
-        "expected failure, stderr: {stderr}"
-    );
-    assert!(output.stdout.is_empty(), "nothing on stdout");
-    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
-    assert!(stderr.starts_with("error: "), "{stderr}");
-    for needle in needles {
-        assert!(stderr.contains(needle), "{needle:?} missing from {stderr}");
-    }
+    let stderr = failed(&output, needles);
     assert!(
         !out.exists() && !summary.exists(),
         "no partial output: {stderr}"
     );
-    let leftovers: Vec<_> = std::fs::read_dir(&dir.0)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+    let leftovers: Vec<_> = dir
+        .names()
+        .into_iter()
         .filter(|name| name.ends_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
@@ -827,13 +682,6 @@ fn decompose_refuses_one_file_for_both_outputs() {
 
 // ---------------------------------------------------------------- entropy
 
-fn run_entropy(x: &Path, out: &Path, extra: &[&str]) -> Output {
-    let (x, out) = (x.display().to_string(), out.display().to_string());
-    let mut args = vec!["entropy", "--x", &x, "--out", &out];
-    args.extend_from_slice(extra);
-    lsmi(&args)
-}
-
 /// The `h` column of an `entropy` output.
 fn read_h(path: &Path) -> Vec<f64> {
     let text = std::fs::read_to_string(path).unwrap();
@@ -842,27 +690,11 @@ fn read_h(path: &Path) -> Vec<f64> {
     lines.map(|l| l.parse().unwrap()).collect()
 }
 
-/// The `H = … nats` that `entropy` prints.
-fn printed_entropy(text: &str) -> f64 {
-    let line = text
-        .lines()
-        .find_map(|l| l.strip_prefix("H = "))
-        .unwrap_or_else(|| panic!("no `H = ` line in\n{text}"));
-    let value = line
-        .strip_suffix(" nats")
-        .unwrap_or_else(|| panic!("no unit in {line:?}"));
-    value.parse().unwrap()
-}
-
 /// `n` rows of a 2-D Gaussian whose covariance has condition number 10, and its
 /// exact entropy.
 fn gaussian_sample(n: usize) -> (lsmi::synthetic::Features, f64) {
     let gaussian = lsmi::synthetic::CorrelatedGaussian::random(2, 10.0, 17);
     (gaussian.sample(n, 23), gaussian.entropy())
-}
-
-fn as_f64(values: &[f32]) -> Vec<f64> {
-    values.iter().map(|&v| f64::from(v)).collect()
 }
 
 #[test]
@@ -932,25 +764,15 @@ fn entropy_reference_preset_and_csv_inputs_run() {
     assert_eq!(read_h(&out).len(), n);
 }
 
-/// Runs `entropy` and checks it fails with one `error:` line containing every
-/// needle, printing nothing and writing no output (not even a temporary file).
+/// Runs `entropy` and checks it fails (exit status 1) with one `error:` line
+/// containing every needle, printing nothing and writing no output (not even a
+/// temporary file).
 fn assert_entropy_fails(dir: &TempDir, x: &Path, extra: &[&str], needles: &[&str]) {
     let out = dir.path("h.csv");
-    let output = run_entropy(x, &out, extra);
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(
-        !output.status.success(),
-        "expected failure, stderr: {stderr}"
-    );
-    assert!(output.stdout.is_empty(), "nothing on stdout");
-    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
-    assert!(stderr.starts_with("error: "), "{stderr}");
-    for needle in needles {
-        assert!(stderr.contains(needle), "{needle:?} missing from {stderr}");
-    }
-    let names: Vec<_> = std::fs::read_dir(&dir.0)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+    let stderr = failed(&run_entropy(x, &out, extra), needles);
+    let names: Vec<_> = dir
+        .names()
+        .into_iter()
         .filter(|name| name.starts_with(".h.csv") || name == "h.csv")
         .collect();
     assert!(names.is_empty(), "output left behind: {names:?} ({stderr})");
@@ -993,46 +815,6 @@ fn entropy_rejects_more_kernels_than_rows() {
 
 // ---------------------------------------------------------------- estimate
 
-/// `x1.npy`, `x2.npy` (f32) and `labels.npy` (i64) of a setting-B sample of `n`
-/// rows, and the sample.
-fn write_gaussian_inputs(
-    dir: &TempDir,
-    n: usize,
-    seed: u64,
-) -> ([PathBuf; 3], lsmi::synthetic::GaussianSample) {
-    let sample = lsmi::synthetic::GaussianFamily::setting_b(0.5)
-        .sample(n, seed)
-        .unwrap();
-    let paths = [
-        dir.path("x1.npy"),
-        dir.path("x2.npy"),
-        dir.path("labels.npy"),
-    ];
-    for (path, x) in paths.iter().zip([&sample.x1, &sample.x2]) {
-        write_npy(path, Dtype::F32, &[x.rows, x.cols], &as_f64(&x.values));
-    }
-    let labels: Vec<f64> = sample.labels.iter().map(|&y| y as f64).collect();
-    write_npy(&paths[2], Dtype::I64, &[n], &labels);
-    (paths, sample)
-}
-
-fn run_estimate(inputs: &[PathBuf; 3], out: &Path, summary: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["estimate".to_string()];
-    for (flag, path) in [
-        ("--x1", inputs[0].as_path()),
-        ("--x2", &inputs[1]),
-        ("--labels", &inputs[2]),
-        ("--out", out),
-        ("--summary", summary),
-    ] {
-        args.push(flag.into());
-        args.push(path.display().to_string());
-    }
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    lsmi(&args)
-}
-
 /// The outputs have `decompose`'s format, the identities hold on every row, the
 /// labels are the input's and the JSON means are the CSV's; returns the JSON.
 fn check_estimate_outputs(out: &Path, summary: &Path, labels: &[i64], shift: bool) -> Value {
@@ -1052,20 +834,14 @@ fn check_estimate_outputs(out: &Path, summary: &Path, labels: &[i64], shift: boo
     let a = num(&json, "adjust_shift");
     if shift {
         // The JSON means are adjusted (R + a, U − a, S + a): undo the shift and
-        // apply the rule, written out here, to the raw means.
+        // apply the rule (written out in common.rs) to the raw means.
         let (r, u1, u2, s) = (
             num(&json, "R") - a,
             num(&json, "U1") + a,
             num(&json, "U2") + a,
             num(&json, "S") - a,
         );
-        let rule = if r < 0.0 || s < 0.0 {
-            -r.min(s)
-        } else if u1 < 0.0 || u2 < 0.0 {
-            u1.min(u2)
-        } else {
-            0.0
-        };
+        let rule = reference_shift(r, u1, u2, s);
         assert_close(
             a,
             rule,
@@ -1098,7 +874,7 @@ fn check_estimate_outputs(out: &Path, summary: &Path, labels: &[i64], shift: boo
 fn estimate_recovers_the_redundancy_of_a_gaussian_family() {
     let n = 1500;
     let dir = TempDir::new("estimate");
-    let (inputs, sample) = write_gaussian_inputs(&dir, n, 11);
+    let (inputs, sample) = write_gaussian_inputs(&dir, n, 11, Dtype::F32, 1.0);
     let (out, summary) = (dir.path("per_sample.csv"), dir.path("summary.json"));
     let output = run_estimate(&inputs, &out, &summary, &["--folds", "3", "--seed", "5"]);
     let printed = stdout(&output);
@@ -1133,7 +909,7 @@ fn estimate_recovers_the_redundancy_of_a_gaussian_family() {
 fn estimate_reference_preset_in_sample_and_adjust_run() {
     let n = 300;
     let dir = TempDir::new("estimate-reference");
-    let (inputs, sample) = write_gaussian_inputs(&dir, n, 12);
+    let (inputs, sample) = write_gaussian_inputs(&dir, n, 12, Dtype::F32, 1.0);
     let (out, summary) = (dir.path("a.csv"), dir.path("a.json"));
     let device = lsmi::device::cpu_devices()[0].0;
     let printed = stdout(&run_estimate(
@@ -1170,7 +946,7 @@ fn estimate_reference_preset_in_sample_and_adjust_run() {
 fn estimate_rejects_bad_inputs_without_output() {
     let n = 40;
     let dir = TempDir::new("estimate-errors");
-    let (inputs, sample) = write_gaussian_inputs(&dir, n, 13);
+    let (inputs, sample) = write_gaussian_inputs(&dir, n, 13, Dtype::F32, 1.0);
     let (out, summary) = (dir.path("out.csv"), dir.path("summary.json"));
     let fails = |extra: &[&str], needles: &[&str]| {
         let output = run_estimate(&inputs, &out, &summary, extra);
@@ -1224,7 +1000,7 @@ fn estimate_rejects_bad_inputs_without_output() {
     assert!(!out.exists());
 
     // Enough rows for the folds, too few for KNIFE's 4 data-row kernel means.
-    let (inputs, _) = write_gaussian_inputs(&dir, 6, 14);
+    let (inputs, _) = write_gaussian_inputs(&dir, 6, 14, Dtype::F32, 1.0);
     let output = run_estimate(&inputs, &out, &summary, &["--folds", "2"]);
     assert_failed(
         output,

@@ -71,3 +71,32 @@ pub fn definitions([h1, h2, i1, i2, i12]: [f64; 5]) -> [f64; 6] {
     let r = r_plus - r_minus;
     [r_plus, r_minus, r, i1 - r, i2 - r, i12 - i1 - i2 + r]
 }
+
+/// The reference adjustment's shift `a` for the means `R`, `U1`, `U2`, `S`,
+/// written out here independently of the crate: if a redundancy or synergy
+/// mean is negative, `a = −min(R, S)` (lifting the lower of the two to 0);
+/// otherwise, if a unique mean is negative, `a = min(U1, U2)` (lowering the
+/// other side of identity 1 until the lower unique is 0); otherwise `a = 0`.
+/// The adjusted means are `R + a`, `U1 − a`, `U2 − a`, `S + a`.
+pub fn reference_shift(r: f64, u1: f64, u2: f64, s: f64) -> f64 {
+    if r < 0.0 || s < 0.0 {
+        -r.min(s)
+    } else if u1 < 0.0 || u2 < 0.0 {
+        u1.min(u2)
+    } else {
+        0.0
+    }
+}
+
+/// Asserts that `run` is a function of its seed: `run(seed)` gives the same
+/// numbers twice, and `run(other)` gives others. `what` (e.g. the backend)
+/// names the case in the messages.
+pub fn assert_seed_matters(what: &str, run: impl Fn(u64) -> Vec<f32>, seed: u64, other: u64) {
+    let first = run(seed);
+    assert_eq!(first, run(seed), "{what}: same seed");
+    assert_ne!(
+        first,
+        run(other),
+        "{what}: another seed gave the same numbers"
+    );
+}

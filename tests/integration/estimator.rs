@@ -4,7 +4,7 @@ use lsmi::burn::tensor::Device;
 use lsmi::synthetic::{Features, IsotropicMixture};
 use lsmi::{ClassifierConfig, Entropy, FitConfig, KnifeConfig, LsmiConfig, LsmiError};
 
-use crate::common::{close, cpu_devices, definitions, devices, labels, read};
+use crate::common::{assert_seed_matters, close, cpu_devices, definitions, devices, labels, read};
 
 /// Two classes, well separated in `dim` dimensions; both modalities see the class.
 fn two_class_data(n: usize, dim: usize, seed: u64) -> (Features, Features, Vec<i64>) {
@@ -166,13 +166,7 @@ fn same_seed_same_numbers_other_seed_other_numbers() {
                     .r,
             )
         };
-        let first = run(9);
-        assert_eq!(first, run(9), "{backend}: same seed");
-        assert_ne!(
-            first,
-            run(10),
-            "{backend}: another seed gave the same numbers"
-        );
+        assert_seed_matters(backend, run, 9, 10);
     }
 }
 

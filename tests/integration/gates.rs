@@ -4,7 +4,7 @@
 use lsmi::{Decomposer, Gate, JointPmf, Lsmi, Summary};
 use proptest::prelude::*;
 
-use crate::common::{close, devices, read};
+use crate::common::{close, devices, read, reference_shift};
 
 const LN2: f64 = std::f64::consts::LN_2;
 
@@ -170,13 +170,7 @@ proptest! {
         // The adjusted oracle: every event moved by the rule's shift (the rule
         // read on the oracle's means, already checked above, so that a mean
         // within rounding of 0 takes the same branch).
-        let a = if s.r < 0.0 || s.s < 0.0 {
-            -s.r.min(s.s)
-        } else if s.u1 < 0.0 || s.u2 < 0.0 {
-            s.u1.min(s.u2)
-        } else {
-            0.0
-        };
+        let a = reference_shift(s.r, s.u1, s.u2, s.s);
         let adjusted = oracle.adjusted();
         prop_assert!((adjusted.shift - a).abs() < 1e-9, "shift {} vs {a}", adjusted.shift);
         for (raw, adj) in oracle.events.iter().zip(&adjusted.events) {

@@ -4,7 +4,7 @@ use lsmi::burn::tensor::Device;
 use lsmi::synthetic::{CorrelatedGaussian, Features, IsotropicMixture};
 use lsmi::{Entropy, KnifeConfig, LsmiError};
 
-use crate::common::{cpu_devices, devices, matrix, read};
+use crate::common::{assert_seed_matters, cpu_devices, devices, matrix, read};
 
 /// Held-out mean `ĥ` of a model fitted with `config` on `train`.
 fn fitted_mean(config: &KnifeConfig, train: &Features, test: &Features, device: &Device) -> f64 {
@@ -126,13 +126,7 @@ fn same_seed_gives_same_numbers_another_seed_others() {
             let (model, _) = config.fit(data.tensor(&device)).unwrap();
             read(&model.pointwise_entropy(data.tensor(&device)).unwrap())
         };
-        let first = run(7);
-        assert_eq!(first, run(7), "{backend}: same seed");
-        assert_ne!(
-            first,
-            run(8),
-            "{backend}: another seed gave the same numbers"
-        );
+        assert_seed_matters(backend, run, 7, 8);
     }
 }
 

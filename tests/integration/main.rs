@@ -14,6 +14,8 @@ mod synthetic;
 
 #[cfg(feature = "cli")]
 mod cli;
+#[cfg(feature = "cli")]
+mod cli_support;
 
 /// Without the feature the CLI tests are not compiled; say so in the test
 /// output rather than passing silently.

@@ -7,7 +7,7 @@ use lsmi::{
 };
 use proptest::prelude::*;
 
-use crate::common::{definitions, devices, labels, matrix, read};
+use crate::common::{definitions, devices, labels, matrix, read, reference_shift};
 
 /// f32 rounding after a handful of operations, relative to the largest input
 /// of the sample (a fitted `h` reaches tens of nats; the strategy goes to 1e3).
@@ -238,15 +238,9 @@ proptest! {
             assert_close_at("adjusted r+u2", &rows, a, &sum(&[&h.r, &h.u2]), &h.i2)?;
             assert_close_at("adjusted sum", &rows, a, &sum(&[&h.r, &h.u1, &h.u2, &h.s]), &h.i12)?;
 
-            // The rule, written out independently of the crate.
+            // The rule, written out independently of the crate (in common.rs).
             let m = raw.summary().unwrap();
-            let expected = if m.r < 0.0 || m.s < 0.0 {
-                -m.r.min(m.s)
-            } else if m.u1 < 0.0 || m.u2 < 0.0 {
-                m.u1.min(m.u2)
-            } else {
-                0.0
-            };
+            let expected = reference_shift(m.r, m.u1, m.u2, m.s);
             prop_assert_eq!(a, expected);
             // Every sample moves by exactly the shift: r + a, u − a, s + a.
             let moved = |v: &[f32], sign: f32| v.iter().map(|x| x + sign * a as f32).collect::<Vec<_>>();

@@ -299,198 +299,29 @@ fn knife_entropy_shifts_by_d_ln_c_when_features_are_scaled() {
 #[cfg(feature = "cli")]
 mod command_line {
     use std::path::{Path, PathBuf};
-    use std::process::{Child, Command, Output, Stdio};
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::process::{Child, Stdio};
     use std::time::{Duration, Instant, SystemTime};
 
     use serde_json::Value;
 
+    use crate::cli_support::{
+        Dtype, TempDir, as_f64, command, decompose_command, failed, lsmi, printed_entropy,
+        read_json, run_decompose, run_entropy, run_estimate, stdout, text, write_gaussian_inputs,
+        write_npy,
+    };
+
     // ------------------------------------------------------------ helpers
 
-    /// A fresh folder under the system temp dir, removed on drop.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(name: &str) -> Self {
-            static NEXT: AtomicUsize = AtomicUsize::new(0);
-            let unique = NEXT.fetch_add(1, Ordering::Relaxed);
-            let path = std::env::temp_dir().join(format!(
-                "lsmi-robust-{name}-{}-{unique}",
-                std::process::id()
-            ));
-            let _ = std::fs::remove_dir_all(&path);
-            std::fs::create_dir_all(&path).unwrap();
-            Self(path)
-        }
-
-        fn path(&self, file: &str) -> PathBuf {
-            self.0.join(file)
-        }
-
-        /// Every name in the folder, sorted.
-        fn names(&self) -> Vec<String> {
-            let mut names: Vec<String> = std::fs::read_dir(&self.0)
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect();
-            names.sort();
-            names
-        }
-
-        /// Names of hidden temporary files (`.NAME.PID.tmp` and the like).
-        fn hidden(&self) -> Vec<String> {
-            self.names()
-                .into_iter()
-                .filter(|n| n.starts_with('.'))
-                .collect()
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    fn npy(path: &Path, descr: &str, shape: &[usize], data: Vec<u8>) {
-        let shape = match shape {
-            [d] => format!("({d},)"),
-            _ => format!(
-                "({})",
-                shape
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-        let mut header =
-            format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-        while (10 + header.len() + 1) % 64 != 0 {
-            header.push(' ');
-        }
-        header.push('\n');
-        let mut out = b"\x93NUMPY\x01\x00".to_vec();
-        out.extend((header.len() as u16).to_le_bytes());
-        out.extend(header.as_bytes());
-        out.extend(data);
-        std::fs::write(path, out).unwrap();
-    }
-
-    fn write_f64(path: &Path, shape: &[usize], values: &[f64]) {
-        npy(
-            path,
-            "<f8",
-            shape,
-            values.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        );
-    }
-
-    fn write_f32(path: &Path, shape: &[usize], values: &[f32]) {
-        npy(
-            path,
-            "<f4",
-            shape,
-            values.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        );
-    }
-
-    fn write_i64(path: &Path, values: &[i64]) {
-        npy(
-            path,
-            "<i8",
-            &[values.len()],
-            values.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        );
-    }
-
-    fn command(args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_lsmi"));
-        command.args(args);
-        command
-    }
-
-    fn lsmi(args: &[&str]) -> Output {
-        command(args).output().expect("the lsmi binary runs")
-    }
-
-    fn text(path: &Path) -> String {
-        path.display().to_string()
-    }
-
-    fn ok(output: &Output) -> String {
-        assert!(
-            output.status.success(),
-            "lsmi failed ({:?}): {}",
-            output.status.code(),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout.clone()).unwrap()
-    }
-
-    /// The run failed with exit status 1 (not a panic's 101 or an abort) and one
-    /// `error:` line holding every needle; returns the line.
-    fn failed(output: &Output, needles: &[&str]) -> String {
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        assert_eq!(
-            output.status.code(),
-            Some(1),
-            "exit status; stderr: {stderr}"
-        );
-        assert!(output.stdout.is_empty(), "nothing on stdout: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
-        assert!(stderr.starts_with("error: "), "{stderr}");
-        for needle in needles {
-            assert!(stderr.contains(needle), "{needle:?} missing from {stderr}");
-        }
-        stderr
-    }
-
-    /// `x1.npy`, `x2.npy` (f32) and `labels.npy` of a setting-B sample, the
+    /// `x1.npy`, `x2.npy` (f64) and `labels.npy` of a setting-B sample, the
     /// features multiplied by `scale`.
     fn write_estimate_inputs(dir: &TempDir, n: usize, scale: f64) -> [PathBuf; 3] {
-        let sample = lsmi::synthetic::GaussianFamily::setting_b(0.5)
-            .sample(n, 11)
-            .unwrap();
-        let paths = [
-            dir.path("x1.npy"),
-            dir.path("x2.npy"),
-            dir.path("labels.npy"),
-        ];
-        for (path, x) in paths.iter().zip([&sample.x1, &sample.x2]) {
-            let values: Vec<f64> = x.values.iter().map(|&v| f64::from(v) * scale).collect();
-            write_f64(path, &[x.rows, x.cols], &values);
-        }
-        write_i64(&paths[2], &sample.labels);
-        paths
-    }
-
-    fn estimate_args(inputs: &[PathBuf; 3], out: &Path, summary: &Path) -> Vec<String> {
-        let mut args = vec!["estimate".to_string()];
-        for (flag, path) in [
-            ("--x1", inputs[0].as_path()),
-            ("--x2", &inputs[1]),
-            ("--labels", &inputs[2]),
-            ("--out", out),
-            ("--summary", summary),
-        ] {
-            args.push(flag.into());
-            args.push(text(path));
-        }
-        args
-    }
-
-    fn estimate(inputs: &[PathBuf; 3], out: &Path, summary: &Path, extra: &[&str]) -> Output {
-        let mut args = estimate_args(inputs, out, summary);
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        lsmi(&args)
+        write_gaussian_inputs(dir, n, 11, Dtype::F64, scale).0
     }
 
     /// The six inputs of `decompose` for `n` samples of two classes, with small
     /// logits; returns their paths in the order of the flags.
     fn write_decompose_inputs(dir: &TempDir, n: usize) -> Vec<PathBuf> {
-        let labels: Vec<i64> = (0..n as i64).map(|i| i % 2).collect();
+        let labels: Vec<f64> = (0..n).map(|i| (i % 2) as f64).collect();
         let logits: Vec<f32> = (0..2 * n).map(|i| (i % 5) as f32 * 0.3 - 0.6).collect();
         let h: Vec<f32> = (0..n).map(|i| 1.0 + 0.1 * i as f32).collect();
         let paths: Vec<PathBuf> = [
@@ -504,53 +335,19 @@ mod command_line {
         .iter()
         .map(|name| dir.path(name))
         .collect();
-        write_i64(&paths[0], &labels);
+        write_npy(&paths[0], Dtype::I64, &[n], &labels);
         for path in &paths[1..4] {
-            write_f32(path, &[n, 2], &logits);
+            write_npy(path, Dtype::F32, &[n, 2], &as_f64(&logits));
         }
-        write_f32(&paths[4], &[n], &h);
-        write_f32(&paths[5], &[n], &h);
+        write_npy(&paths[4], Dtype::F32, &[n], &as_f64(&h));
+        write_npy(&paths[5], Dtype::F32, &[n], &as_f64(&h));
         paths
-    }
-
-    fn decompose_args(inputs: &[PathBuf], out: &Path, summary: &Path) -> Vec<String> {
-        let flags = [
-            "--labels",
-            "--logits1",
-            "--logits2",
-            "--logits12",
-            "--h1",
-            "--h2",
-        ];
-        let mut args = vec!["decompose".to_string()];
-        for (flag, path) in flags.iter().zip(inputs) {
-            args.push(flag.to_string());
-            args.push(text(path));
-        }
-        for (flag, path) in [("--out", out), ("--summary", summary)] {
-            args.push(flag.into());
-            args.push(text(path));
-        }
-        args
-    }
-
-    fn decompose_command(inputs: &[PathBuf], out: &Path, summary: &Path) -> Command {
-        let args = decompose_args(inputs, out, summary);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        command(&args)
-    }
-
-    fn decompose(inputs: &[PathBuf], out: &Path, summary: &Path) -> Output {
-        decompose_command(inputs, out, summary)
-            .output()
-            .expect("the lsmi binary runs")
     }
 
     /// The number of data rows of a per-sample CSV and the `n` of its JSON.
     fn rows_and_n(out: &Path, summary: &Path) -> (usize, u64) {
         let rows = std::fs::read_to_string(out).unwrap().lines().count() - 1;
-        let json: Value = serde_json::from_str(&std::fs::read_to_string(summary).unwrap()).unwrap();
-        (rows, json["n"].as_u64().unwrap())
+        (rows, read_json(summary)["n"].as_u64().unwrap())
     }
 
     fn wait_until(what: &str, child: &mut Child, done: impl Fn() -> bool) {
@@ -575,7 +372,7 @@ mod command_line {
         let inputs = write_estimate_inputs(&dir, 200, 1.0);
         let (out, summary) = (dir.path("o.csv"), dir.path("s.json"));
         for classes in ["18446744073709551615", "1000000000", "201"] {
-            let output = estimate(
+            let output = run_estimate(
                 &inputs,
                 &out,
                 &summary,
@@ -592,7 +389,7 @@ mod command_line {
         let inputs = write_estimate_inputs(&dir, 200, 1.0);
         let (out, summary) = (dir.path("o.csv"), dir.path("s.json"));
         for folds in ["9223372036854775808", "18446744073709551615", "101"] {
-            let output = estimate(&inputs, &out, &summary, &["--folds", folds]);
+            let output = run_estimate(&inputs, &out, &summary, &["--folds", folds]);
             let line = failed(&output, &[&format!("--folds {folds}"), "200 rows"]);
             // 2 · folds, computed without wrapping.
             assert!(
@@ -613,7 +410,7 @@ mod command_line {
         let sumdir = dir.path("sumdir");
         std::fs::create_dir(&sumdir).unwrap();
         std::fs::write(&out, "OLD\n").unwrap();
-        let output = estimate(&inputs, &out, &sumdir, &["--folds", "2"]);
+        let output = run_estimate(&inputs, &out, &sumdir, &["--folds", "2"]);
         failed(&output, &["sumdir", "directory"]);
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "OLD\n");
         assert!(dir.hidden().is_empty(), "{:?}", dir.hidden());
@@ -624,12 +421,15 @@ mod command_line {
         let sumdir = dir.path("sumdir");
         std::fs::create_dir(&sumdir).unwrap();
         std::fs::write(&out, "OLD\n").unwrap();
-        failed(&decompose(&inputs, &out, &sumdir), &["sumdir", "directory"]);
+        failed(
+            &run_decompose(&inputs, &out, &sumdir, &[]),
+            &["sumdir", "directory"],
+        );
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "OLD\n");
         assert!(dir.hidden().is_empty(), "{:?}", dir.hidden());
         // A trailing slash names the directory too.
         let slash = PathBuf::from(format!("{}/", sumdir.display()));
-        failed(&decompose(&inputs, &out, &slash), &["sumdir"]);
+        failed(&run_decompose(&inputs, &out, &slash, &[]), &["sumdir"]);
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "OLD\n");
     }
 
@@ -641,25 +441,25 @@ mod command_line {
         // reported first.
         let mut values = vec![0.5f32; 200 * 2];
         values[7] = f32::NAN;
-        write_f32(&inputs[0], &[200, 2], &values);
+        write_npy(&inputs[0], Dtype::F32, &[200, 2], &as_f64(&values));
         let summary = dir.path("s.json");
         let missing = dir.path("no-such-folder").join("o.csv");
         let line = failed(
-            &estimate(&inputs, &missing, &summary, &["--folds", "2"]),
+            &run_estimate(&inputs, &missing, &summary, &["--folds", "2"]),
             &["no-such-folder"],
         );
         assert!(!line.contains("NaN"), "{line}");
         let sumdir = dir.path("sumdir");
         std::fs::create_dir(&sumdir).unwrap();
         let line = failed(
-            &estimate(&inputs, &dir.path("o.csv"), &sumdir, &["--folds", "2"]),
+            &run_estimate(&inputs, &dir.path("o.csv"), &sumdir, &["--folds", "2"]),
             &["sumdir"],
         );
         assert!(!line.contains("NaN"), "{line}");
 
         // `--out -` is refused, and no file named `-` appears.
         let inputs = write_decompose_inputs(&dir, 6);
-        let mut run = decompose_command(&inputs, Path::new("-"), Path::new("s.json"));
+        let mut run = decompose_command(&inputs, Path::new("-"), Path::new("s.json"), &[]);
         let output = run.current_dir(&dir.0).output().unwrap();
         failed(&output, &["--out", "-"]);
         assert!(!dir.path("-").exists() && !dir.path("s.json").exists());
@@ -695,7 +495,7 @@ mod command_line {
             (out.clone(), dir.path("link.json"), "labels.npy"),
             (dir.path("hard.csv"), summary.clone(), "x1.npy"),
         ] {
-            let output = estimate(&inputs, &o, &s, &["--folds", "2"]);
+            let output = run_estimate(&inputs, &o, &s, &["--folds", "2"]);
             failed(&output, &["input", input]);
             unchanged();
         }
@@ -704,7 +504,7 @@ mod command_line {
         let inputs = write_decompose_inputs(&other, 6);
         let h1 = std::fs::read(&inputs[4]).unwrap();
         failed(
-            &decompose(&inputs, &out, &inputs[4]),
+            &run_decompose(&inputs, &out, &inputs[4], &[]),
             &["--summary", "h1.npy"],
         );
         assert_eq!(std::fs::read(&inputs[4]).unwrap(), h1);
@@ -717,14 +517,6 @@ mod command_line {
 
     // ------------------------------------------------------------ D6
 
-    fn printed_entropy(text: &str) -> f64 {
-        let line = text
-            .lines()
-            .find_map(|l| l.strip_prefix("H = "))
-            .unwrap_or_else(|| panic!("no `H = ` line in\n{text}"));
-        line.strip_suffix(" nats").unwrap().parse().unwrap()
-    }
-
     #[test]
     fn entropy_of_scaled_features_shifts_by_d_ln_c() {
         let dir = TempDir::new("entropy-scale");
@@ -732,12 +524,9 @@ mod command_line {
         let entropy = |scale: f64| -> f64 {
             let path = dir.path("x.npy");
             let values: Vec<f64> = x.values.iter().map(|&v| f64::from(v) * scale).collect();
-            write_f64(&path, &[1000, 2], &values);
-            let (path, out) = (text(&path), text(&dir.path("h.csv")));
-            let args = [
-                "entropy", "--x", &path, "--out", &out, "--epochs", "10", "--seed", "3",
-            ];
-            printed_entropy(&ok(&lsmi(&args)))
+            write_npy(&path, Dtype::F64, &[1000, 2], &values);
+            let args = ["--epochs", "10", "--seed", "3"];
+            printed_entropy(&stdout(&run_entropy(&path, &dir.path("h.csv"), &args)))
         };
         let base = entropy(1.0);
         for c in [1e-8, 1e-20] {
@@ -756,9 +545,8 @@ mod command_line {
             let dir = TempDir::new("estimate-scale");
             let inputs = write_estimate_inputs(&dir, 200, scale);
             let (out, summary) = (dir.path("o.csv"), dir.path("s.json"));
-            ok(&estimate(&inputs, &out, &summary, &["--folds", "2"]));
-            let json: Value =
-                serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+            stdout(&run_estimate(&inputs, &out, &summary, &["--folds", "2"]));
+            let json = read_json(&summary);
             let csv = std::fs::read_to_string(&out).unwrap();
             let h1: Vec<f64> = csv
                 .lines()
@@ -802,7 +590,7 @@ mod command_line {
         let inputs = [x1, inputs[1].clone(), inputs[2].clone()];
         let (out, summary) = (dir.path("o.csv"), dir.path("s.json"));
         failed(
-            &estimate(&inputs, &out, &summary, &["--folds", "2"]),
+            &run_estimate(&inputs, &out, &summary, &["--folds", "2"]),
             &["x1.csv", "index", "index=False"],
         );
         assert!(!out.exists() && !summary.exists());
@@ -817,9 +605,12 @@ mod command_line {
         let mut logits: Vec<f32> = vec![0.1; 12];
         logits[2 * 3] = 3e38; // row 3, label 1: ln p(y|x) = −∞ in f32
         logits[2 * 3 + 1] = -3e38;
-        write_f32(&inputs[2], &[6, 2], &logits);
+        write_npy(&inputs[2], Dtype::F32, &[6, 2], &as_f64(&logits));
         let (out, summary) = (dir.path("o.csv"), dir.path("s.json"));
-        failed(&decompose(&inputs, &out, &summary), &["logits2.npy", "[3]"]);
+        failed(
+            &run_decompose(&inputs, &out, &summary, &[]),
+            &["logits2.npy", "[3]"],
+        );
         assert!(!out.exists() && !summary.exists());
     }
 
@@ -832,7 +623,7 @@ mod command_line {
         let (out, summary) = (dir.path("o.csv"), dir.path("s.json"));
         std::fs::write(&out, "OLD CSV\n").unwrap();
         std::fs::write(&summary, "OLD JSON\n").unwrap();
-        let mut child = decompose_command(&inputs, &out, &summary)
+        let mut child = decompose_command(&inputs, &out, &summary, &[])
             .env("LSMI_TEST_PAUSE_BEFORE_RENAME_MS", "20000")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -857,7 +648,7 @@ mod command_line {
             file.set_modified(SystemTime::now() - Duration::from_secs(3600))
                 .unwrap();
         }
-        ok(&decompose(&inputs, &out, &summary));
+        stdout(&run_decompose(&inputs, &out, &summary, &[]));
         assert!(dir.hidden().is_empty(), "{:?}", dir.hidden());
         assert_eq!(rows_and_n(&out, &summary), (6, 6));
     }
@@ -871,14 +662,14 @@ mod command_line {
         let inputs_b = write_decompose_inputs(&second, 6);
         let (out, summary) = (dir.path("o.csv"), dir.path("s.json"));
         // A stops between its two renames; B runs to the end meanwhile.
-        let mut a = decompose_command(&inputs_a, &out, &summary)
+        let mut a = decompose_command(&inputs_a, &out, &summary, &[])
             .env("LSMI_TEST_PAUSE_BETWEEN_RENAMES_MS", "1500")
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
         wait_until("A's first rename", &mut a, || out.exists());
-        let b = decompose(&inputs_b, &out, &summary);
-        ok(&b);
+        let b = run_decompose(&inputs_b, &out, &summary, &[]);
+        stdout(&b);
         assert!(a.wait().unwrap().success());
         let (rows, n) = rows_and_n(&out, &summary);
         assert_eq!(rows as u64, n, "the CSV and the JSON come from one run");
@@ -915,7 +706,7 @@ mod command_line {
         let dir = TempDir::new("full");
         let inputs = write_decompose_inputs(&dir, 6);
         let (out, summary) = (dir.path("o.csv"), dir.path("s.json"));
-        let output = decompose_command(&inputs, &out, &summary)
+        let output = decompose_command(&inputs, &out, &summary, &[])
             .stdout(full())
             .output()
             .unwrap();

@@ -19,7 +19,7 @@ pub struct EntropyArgs {
     /// .csv; a one-feature .npy must have shape (n, 1)).
     #[arg(long, value_name = "FILE")]
     pub x: PathBuf,
-    /// Number of mixture components K (default: the preset's, 8 or 5).
+    /// Number of mixture components K (default: the preset's, 4 or 5).
     #[arg(long, value_name = "K")]
     pub kernels: Option<usize>,
     /// Passes over the data (default: the preset's, 40 or 30).

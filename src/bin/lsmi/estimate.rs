@@ -53,8 +53,8 @@ pub struct EstimateArgs {
 pub enum Preset {
     /// This crate's defaults: KNIFE with K = 4 means on data rows and
     /// standardised features (Adam 1e-2, batch 512, 40 epochs); 64-64 MLP
-    /// classifiers on standardised features with early stopping (Adam 3e-3,
-    /// batch 256, up to 30 epochs).
+    /// classifiers on standardised features, trained on every row without
+    /// early stopping (Adam 3e-3, batch 256, 30 epochs).
     Default,
     /// The LSMI authors' models: KNIFE with K = 5 random kernels on raw features,
     /// 64-64 MLP classifiers on raw features, all with Adam 1e-3, batch 32, 30
@@ -81,8 +81,8 @@ const MODELS: [&str; 5] = [
 ];
 
 /// The progress line after one epoch: a bar over all models of all folds, then
-/// where the fit is. A model may stop early (a classifier's early stopping), so
-/// the bar can jump forward at the start of the next model.
+/// where the fit is. A model configured with early stopping may end before its
+/// last epoch, so the bar can jump forward at the start of the next model.
 fn progress_text(stage: &FitStage) -> String {
     let models = MODELS.len();
     let index = MODELS.iter().position(|&m| m == stage.model).unwrap_or(0);
