@@ -45,6 +45,11 @@ impl ClassifierConfig {
     }
 
     /// Checks every field once, up front.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::InvalidConfig`] if a hidden layer has no units, or a field of `fit`
+    ///   is out of range (see [`FitConfig::validate`]).
     pub fn validate(&self) -> Result<()> {
         if let Some(index) = self.hidden.iter().position(|&w| w == 0) {
             return LsmiError::invalid_config(
@@ -58,6 +63,15 @@ impl ClassifierConfig {
 
     /// An untrained classifier from `d_input` features to `num_classes` logits,
     /// with weights drawn from `fit.seed` (PyTorch's default `U(±1/√fan_in)`).
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::InvalidConfig`] if a field is out of range (see
+    ///   [`validate`](Self::validate)).
+    /// * [`LsmiError::TooFewClasses`] if `num_classes < 2`.
+    /// * [`LsmiError::TooManyClasses`] if `num_classes >`
+    ///   [`MAX_CLASSES`](crate::pmi::MAX_CLASSES).
+    /// * [`LsmiError::Empty`] if `d_input` is 0.
     pub fn init(&self, d_input: usize, num_classes: usize, device: &Device) -> Result<Classifier> {
         self.validate()?;
         check::num_classes(num_classes)?;
@@ -78,6 +92,20 @@ impl ClassifierConfig {
     /// Fits a classifier to `x` (`[n, d]`) and `labels` (`[n]`, in `0..num_classes`)
     /// by minimising cross-entropy. Returns it without autodiff, and how the fit went
     /// (losses in nats).
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::InvalidConfig`] if a field is out of range (see
+    ///   [`validate`](Self::validate)).
+    /// * [`LsmiError::Empty`] if `x` has no rows.
+    /// * [`LsmiError::NonFinite`] if `x` holds NaN or ±∞, or an epoch's training loss is
+    ///   not finite.
+    /// * [`LsmiError::TooFewClasses`] if `num_classes < 2`.
+    /// * [`LsmiError::TooManyClasses`] if `num_classes >`
+    ///   [`MAX_CLASSES`](crate::pmi::MAX_CLASSES).
+    /// * [`LsmiError::LabelOutOfRange`] if a label lies outside `0..num_classes`.
+    /// * [`LsmiError::LengthMismatch`] if `labels` has not one entry per row of `x`.
+    /// * [`LsmiError::Backend`] if the backend fails to read a tensor back.
     pub fn fit(
         &self,
         x: Tensor<2>,
@@ -88,6 +116,10 @@ impl ClassifierConfig {
     }
 
     /// [`fit`](Self::fit), calling `progress` after every epoch.
+    ///
+    /// # Errors
+    ///
+    /// As [`fit`](Self::fit).
     pub fn fit_with_progress(
         &self,
         x: Tensor<2>,
@@ -125,6 +157,12 @@ impl ClassifierConfig {
 
     /// Loads a classifier saved with [`Classifier::save`]; the arguments must be
     /// those it was built with.
+    ///
+    /// # Errors
+    ///
+    /// * The errors of [`init`](Self::init) for these arguments.
+    /// * [`LsmiError::Record`] if the record at `path` cannot be read or does not fit this
+    ///   classifier.
     pub fn load(
         &self,
         path: impl AsRef<Path>,
@@ -204,6 +242,13 @@ impl Classifier {
     }
 
     /// Logits for `x` (`[n, d]` → `[n, C]`), checked.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::WidthMismatch`] if `x` has not [`d_input`](Self::d_input) columns.
+    /// * [`LsmiError::Empty`] if `x` has no rows.
+    /// * [`LsmiError::NonFinite`] if `x` holds NaN or ±∞.
+    /// * [`LsmiError::Backend`] if the backend fails to read a tensor back.
     pub fn forward(&self, x: Tensor<2>) -> Result<Tensor<2>> {
         let [rows, d] = x.dims();
         if d != self.d_input {
@@ -220,6 +265,10 @@ impl Classifier {
     }
 
     /// Saves the parameters (a burn record) to `path`.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Record`] if the record cannot be written to `path`.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         self.clone()
             .save_file(path)

@@ -39,6 +39,19 @@ pub struct PointwiseTerms {
 impl PointwiseTerms {
     /// Checks that the five tensors are non-empty, of one length, on one device,
     /// finite and within ±[`MAX_TERM`].
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Empty`](crate::LsmiError::Empty) if `h1` has no entries.
+    /// * [`LsmiError::LengthMismatch`](crate::LsmiError::LengthMismatch) if a tensor has
+    ///   not as many entries as `h1`.
+    /// * [`LsmiError::DeviceMismatch`](crate::LsmiError::DeviceMismatch) if a tensor is not
+    ///   on the device of `h1`.
+    /// * [`LsmiError::NonFinite`](crate::LsmiError::NonFinite) if a value is NaN or ±∞.
+    /// * [`LsmiError::OutOfRange`](crate::LsmiError::OutOfRange) if a finite value lies
+    ///   beyond ±[`MAX_TERM`].
+    /// * [`LsmiError::Backend`](crate::LsmiError::Backend) if the backend fails to read a
+    ///   tensor back.
     pub fn new(
         h1: Tensor<1>,
         h2: Tensor<1>,
@@ -85,6 +98,15 @@ impl PointwiseTerms {
 
     /// The terms from host slices, placed on `device` (as `f32`); each value
     /// must be finite and within ±[`MAX_TERM`] (so also within `f32`).
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Empty`](crate::LsmiError::Empty) if `h1` is empty.
+    /// * [`LsmiError::LengthMismatch`](crate::LsmiError::LengthMismatch) if a slice has not
+    ///   as many entries as `h1`.
+    /// * [`LsmiError::NonFinite`](crate::LsmiError::NonFinite) if a value is NaN or ±∞.
+    /// * [`LsmiError::OutOfRange`](crate::LsmiError::OutOfRange) if a finite value lies
+    ///   beyond ±[`MAX_TERM`].
     pub fn from_slices(
         h1: &[f64],
         h2: &[f64],
@@ -125,6 +147,28 @@ impl PointwiseTerms {
     /// Labels are checked once for all three classifiers. A row whose logits are
     /// so far apart that `i(x;y)` leaves ±[`MAX_TERM`] (or `f32`) is an
     /// [`LsmiError::OutOfRange`](crate::LsmiError::OutOfRange) naming the logits and the row.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Empty`](crate::LsmiError::Empty) if `labels` is empty or a logits
+    ///   matrix has no rows.
+    /// * [`LsmiError::LabelOutOfRange`](crate::LsmiError::LabelOutOfRange) if a label lies
+    ///   outside `0..C`, `C` the classes of `pmi`'s prior.
+    /// * [`LsmiError::ZeroPriorClass`](crate::LsmiError::ZeroPriorClass) if a label's class
+    ///   has probability 0 in that prior.
+    /// * [`LsmiError::LengthMismatch`](crate::LsmiError::LengthMismatch) if a logits
+    ///   matrix, `h1` or `h2` has not one row per label.
+    /// * [`LsmiError::WidthMismatch`](crate::LsmiError::WidthMismatch) if a logits matrix
+    ///   has not `C` columns.
+    /// * [`LsmiError::DeviceMismatch`](crate::LsmiError::DeviceMismatch) if `logits2`,
+    ///   `logits12`, `h1` or `h2` is not on the device of `logits1`.
+    /// * [`LsmiError::NonFinite`](crate::LsmiError::NonFinite) if the logits, `h1` or `h2`
+    ///   hold NaN or ±∞.
+    /// * [`LsmiError::OutOfRange`](crate::LsmiError::OutOfRange) if a finite value of `h1`
+    ///   or `h2` lies beyond ±[`MAX_TERM`], or a row's logits are so far apart that
+    ///   `i(x;y)` does.
+    /// * [`LsmiError::Backend`](crate::LsmiError::Backend) if the backend fails to read a
+    ///   tensor back.
     pub fn from_logits(
         h1: Tensor<1>,
         h2: Tensor<1>,
@@ -254,9 +298,11 @@ impl Interactions {
     ///
     /// # Errors
     ///
-    /// [`LsmiError::NonFinite`](crate::LsmiError::NonFinite) naming the column and
-    /// the row of the first NaN or ±∞ (possible only for interactions of terms
-    /// assembled from public fields, or online without value checks).
+    /// * [`LsmiError::NonFinite`](crate::LsmiError::NonFinite) naming the column and the
+    ///   row of the first NaN or ±∞ (possible only for interactions of terms assembled from
+    ///   public fields, or online without value checks).
+    /// * [`LsmiError::Backend`](crate::LsmiError::Backend) if the backend fails to read a
+    ///   tensor back.
     pub fn to_host(&self) -> Result<HostInteractions> {
         let read = |t: &Tensor<1>| check::read_f32(t.clone());
         let host = HostInteractions {
@@ -279,12 +325,32 @@ impl Interactions {
     }
 
     /// Data-set means `R, U1, U2, S, I1, I2, I12`, accumulated in `f64` on the host.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Empty`](crate::LsmiError::Empty) if there are no samples (possible
+    ///   only for interactions assembled from public fields).
+    /// * [`LsmiError::LengthMismatch`](crate::LsmiError::LengthMismatch) if a column has
+    ///   not as many entries as `r` (likewise).
+    /// * The errors of [`to_host`](Self::to_host).
     pub fn summary(&self) -> Result<Summary> {
         self.to_host()?.summary()
     }
 
     /// One [`Summary`] per class that occurs in `labels` (`[n]`, in `0..num_classes`),
     /// in class order.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::TooFewClasses`](crate::LsmiError::TooFewClasses) if
+    ///   `num_classes < 2`.
+    /// * [`LsmiError::TooManyClasses`](crate::LsmiError::TooManyClasses) if `num_classes >`
+    ///   [`MAX_CLASSES`](crate::pmi::MAX_CLASSES).
+    /// * [`LsmiError::LabelOutOfRange`](crate::LsmiError::LabelOutOfRange) if a label lies
+    ///   outside `0..num_classes`.
+    /// * [`LsmiError::LengthMismatch`](crate::LsmiError::LengthMismatch) if `labels` has
+    ///   not one entry per sample.
+    /// * The errors of [`summary`](Self::summary).
     pub fn per_class(
         &self,
         labels: &Tensor<1, Int>,
@@ -298,6 +364,10 @@ impl Interactions {
     /// The reference-compatible adjustment: a copy shifted by one constant `a`
     /// chosen from the means (see [`adjustment_shift`](crate::adjustment_shift)),
     /// with `a` reported. `self` keeps the raw values.
+    ///
+    /// # Errors
+    ///
+    /// As [`summary`](Self::summary).
     pub fn adjust(&self) -> Result<Adjusted> {
         let summary = self.summary()?;
         let shift = summary.adjustment_shift();
@@ -315,6 +385,16 @@ impl Interactions {
 /// Splits pointwise terms into pointwise interactions.
 pub trait Decomposer {
     /// Per-sample interactions for every sample of `terms`.
+    ///
+    /// # Errors
+    ///
+    /// Up to the implementation; [`Lsmi`] returns:
+    ///
+    /// * [`LsmiError::Empty`](crate::LsmiError::Empty) if `terms.h1` has no entries.
+    /// * [`LsmiError::LengthMismatch`](crate::LsmiError::LengthMismatch) if a term has not
+    ///   as many entries as `terms.h1`.
+    /// * [`LsmiError::DeviceMismatch`](crate::LsmiError::DeviceMismatch) if a term is not
+    ///   on the device of `terms.h1`.
     fn decompose(&self, terms: PointwiseTerms) -> Result<Interactions>;
 }
 
@@ -332,10 +412,13 @@ impl Decomposer for Lsmi {
     ///
     /// # Errors
     ///
-    /// [`LsmiError::Empty`](crate::LsmiError::Empty),
-    /// [`LsmiError::LengthMismatch`](crate::LsmiError::LengthMismatch) or
-    /// [`LsmiError::DeviceMismatch`](crate::LsmiError::DeviceMismatch) for terms
-    /// assembled from the public fields that are not one `[n]` set.
+    /// For terms assembled from the public fields that are not one `[n]` set:
+    ///
+    /// * [`LsmiError::Empty`](crate::LsmiError::Empty) if `h1` has no entries.
+    /// * [`LsmiError::LengthMismatch`](crate::LsmiError::LengthMismatch) if a term has not
+    ///   as many entries as `h1`.
+    /// * [`LsmiError::DeviceMismatch`](crate::LsmiError::DeviceMismatch) if a term is not
+    ///   on the device of `h1`.
     fn decompose(&self, terms: PointwiseTerms) -> Result<Interactions> {
         terms.check_shapes()?;
         let parts = redundancy::split(Inputs {

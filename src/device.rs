@@ -53,8 +53,10 @@ pub fn backends() -> Vec<&'static str> {
 
 /// The device of the backend `name` (`"flex"`, `"ndarray"` or `"wgpu"`).
 ///
-/// Fails with [`LsmiError::DeviceUnavailable`] when the backend is not compiled
-/// into this build, or (wgpu) when no adapter comes up.
+/// # Errors
+///
+/// * [`LsmiError::DeviceUnavailable`] if `name` is not a backend compiled into this build,
+///   or (wgpu) no adapter comes up or burn's runtime cannot be registered.
 pub fn device(name: &str) -> Result<Device> {
     if let Some((_, device)) = cpu_devices().into_iter().find(|(known, _)| *known == name) {
         return Ok(device);
@@ -86,6 +88,13 @@ pub fn device(name: &str) -> Result<Device> {
 /// made on `Device::wgpu(Default::default())`), that runtime is returned. Any
 /// other failure, including any other failure to register the runtime, is
 /// returned as [`LsmiError::DeviceUnavailable`] with burn's message.
+///
+/// # Errors
+///
+/// * [`LsmiError::DeviceUnavailable`] if no adapter comes up or burn's runtime cannot be
+///   registered; the first call's failure is kept and returned by every later call.
+///
+/// # Examples
 ///
 /// ```no_run
 /// # fn main() -> lsmi::Result<()> {

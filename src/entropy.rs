@@ -20,10 +20,27 @@ pub trait Entropy {
     ///
     /// * `x`: `[n, d]` features;
     /// * returns `[n]`, nats, on the device of `x`.
+    ///
+    /// # Errors
+    ///
+    /// Up to the implementation; [`Knife`] returns:
+    ///
+    /// * [`LsmiError::Empty`](crate::LsmiError::Empty) if `x` has no features or no rows.
+    /// * [`LsmiError::WidthMismatch`](crate::LsmiError::WidthMismatch) if `x` has not
+    ///   [`dim`](Self::dim) features.
+    /// * [`LsmiError::NonFinite`](crate::LsmiError::NonFinite) if `x` holds NaN or ±∞.
+    /// * [`LsmiError::Backend`](crate::LsmiError::Backend) if the backend fails to read a
+    ///   tensor back.
     fn pointwise_entropy(&self, x: Tensor<2>) -> Result<Tensor<1>>;
 
     /// `H(X)`, the mean of `h(x)` over the rows of `x` (`[n, d]`), in nats,
     /// accumulated in `f64` on the host.
+    ///
+    /// # Errors
+    ///
+    /// * The errors of [`pointwise_entropy`](Self::pointwise_entropy).
+    /// * [`LsmiError::Backend`](crate::LsmiError::Backend) if the backend fails to read a
+    ///   tensor back.
     fn entropy(&self, x: Tensor<2>) -> Result<f64> {
         let values = check::read_f32(self.pointwise_entropy(x)?)?;
         Ok(values.iter().map(|&h| f64::from(h)).sum::<f64>() / values.len() as f64)

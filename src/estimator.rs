@@ -112,6 +112,15 @@ impl LsmiConfig {
     }
 
     /// Checks every field once, up front.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::TooFewClasses`] if `num_classes < 2`.
+    /// * [`LsmiError::TooManyClasses`] if `num_classes >`
+    ///   [`MAX_CLASSES`](crate::pmi::MAX_CLASSES).
+    /// * [`LsmiError::InvalidConfig`] if `folds < 2` without `in_sample`, or a field of
+    ///   `knife` or `classifier` is out of range (see [`KnifeConfig::validate`] and
+    ///   [`ClassifierConfig::validate`]).
     pub fn validate(&self) -> Result<()> {
         check::num_classes(self.num_classes)?;
         if !self.in_sample && self.folds < 2 {
@@ -131,11 +140,35 @@ impl LsmiConfig {
     /// * `labels`: `[n]`, in `0..num_classes`.
     ///
     /// Fitting runs on the autodiff twin of the inputs' device.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::InvalidConfig`] if a field is out of range (see
+    ///   [`validate`](Self::validate)).
+    /// * [`LsmiError::TooFewClasses`] if `num_classes < 2`.
+    /// * [`LsmiError::TooManyClasses`] if `num_classes >`
+    ///   [`MAX_CLASSES`](crate::pmi::MAX_CLASSES).
+    /// * [`LsmiError::Empty`] if `x1` has no rows.
+    /// * [`LsmiError::LengthMismatch`] if `x2` has not as many rows as `x1`, or `labels`
+    ///   not one entry per row.
+    /// * [`LsmiError::LabelOutOfRange`] if a label lies outside `0..num_classes`.
+    /// * [`LsmiError::TooFewRows`] if `n < 2 · folds` (cross-fitting), or the rows a set of
+    ///   models is fitted on are fewer than `knife.kernels` with
+    ///   [`MeanInit::DataRows`](crate::MeanInit::DataRows).
+    /// * [`LsmiError::NonFinite`] if `x1` or `x2` holds NaN or ±∞, or a model's training
+    ///   loss or output is not finite.
+    /// * [`LsmiError::OutOfRange`] if a term computed from the models lies beyond
+    ///   ±[`MAX_TERM`](crate::decompose::MAX_TERM).
+    /// * [`LsmiError::Backend`] if the backend fails to read a tensor back.
     pub fn fit(&self, x1: Tensor<2>, x2: Tensor<2>, labels: Tensor<1, Int>) -> Result<FittedLsmi> {
         self.fit_with_progress(x1, x2, labels, &mut |_| {})
     }
 
     /// [`fit`](Self::fit), calling `progress` after every epoch of every model.
+    ///
+    /// # Errors
+    ///
+    /// As [`fit`](Self::fit).
     pub fn fit_with_progress(
         &self,
         x1: Tensor<2>,
@@ -305,6 +338,20 @@ impl LsmiConfig {
 
     /// Loads the models saved with [`FittedLsmi::save`] (or [`LsmiModels::save`])
     /// into `device`; `self` must be the configuration they were fitted with.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Record`] if `lsmi.json` or a model record in `dir` cannot be read, or
+    ///   a record does not fit its model.
+    /// * [`LsmiError::InvalidConfig`] if a field of `knife` or `classifier` is out of
+    ///   range, or a saved feature count is 0.
+    /// * [`LsmiError::TooFewClasses`] if `num_classes` or the saved prior has fewer than 2
+    ///   classes.
+    /// * [`LsmiError::TooManyClasses`] if either has more than
+    ///   [`MAX_CLASSES`](crate::pmi::MAX_CLASSES).
+    /// * [`LsmiError::PriorNotProbability`] if a saved probability is negative or not
+    ///   finite.
+    /// * [`LsmiError::PriorSum`] if the saved prior does not sum to 1 within 1e-6.
     pub fn load(&self, dir: impl AsRef<Path>, device: &Device) -> Result<LsmiModels> {
         let dir = dir.as_ref();
         let meta =
@@ -374,6 +421,10 @@ impl FittedLsmi {
     }
 
     /// Scores new rows: see [`LsmiModels::transform`].
+    ///
+    /// # Errors
+    ///
+    /// As [`LsmiModels::transform`].
     pub fn transform(
         &self,
         x1: Tensor<2>,
@@ -384,6 +435,10 @@ impl FittedLsmi {
     }
 
     /// Saves the models: see [`LsmiModels::save`].
+    ///
+    /// # Errors
+    ///
+    /// As [`LsmiModels::save`].
     pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
         self.models.save(dir)
     }
@@ -407,12 +462,45 @@ impl LsmiModels {
     /// Per-sample interactions of new rows (`x1: [m, d1]`, `x2: [m, d2]`,
     /// `labels: [m]`), scored by the average of the fold models' densities and
     /// class probabilities (a proper mixture: `p = mean_f p_f`).
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Empty`] if `x1` or `x2` has no features or no rows, or `labels` is
+    ///   empty.
+    /// * [`LsmiError::WidthMismatch`] if `x1` or `x2` has features, but not as many as the
+    ///   models were fitted on.
+    /// * [`LsmiError::NonFinite`] if `x1` or `x2` holds NaN or ±∞, or a model's output is
+    ///   not finite.
+    /// * [`LsmiError::LengthMismatch`] if `x2` or `labels` has not one entry per row of `x1`.
+    /// * [`LsmiError::LabelOutOfRange`] if a label lies outside `0..C`.
+    /// * [`LsmiError::ZeroPriorClass`] if a label's class has probability 0 in the prior (a
+    ///   class absent from the fitting labels).
+    /// * [`LsmiError::OutOfRange`] if a term computed from the models lies beyond
+    ///   ±[`MAX_TERM`](crate::decompose::MAX_TERM).
+    /// * [`LsmiError::Backend`] if the backend fails to read a tensor back.
     pub fn transform(
         &self,
         x1: Tensor<2>,
         x2: Tensor<2>,
         labels: Tensor<1, Int>,
     ) -> Result<Interactions> {
+        // Shapes first: the joint classifier's input is `cat([x1, x2])`, which
+        // must not see row counts that differ.
+        let [rows, d1] = x1.dims();
+        let [rows2, d2] = x2.dims();
+        check::non_empty("x1", rows)?;
+        check::same_length("x2", rows2, "x1", rows)?;
+        check::same_length("labels", labels.dims()[0], "x1", rows)?;
+        for (what, expected, found) in [("x1", self.dims.0, d1), ("x2", self.dims.1, d2)] {
+            if found != expected {
+                return Err(LsmiError::WidthMismatch {
+                    what,
+                    axis: "features",
+                    expected,
+                    found,
+                });
+            }
+        }
         let scores = self
             .sets
             .iter()
@@ -448,6 +536,11 @@ impl LsmiModels {
     }
 
     /// Saves every model (burn records) and the prior into the folder `dir`.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Record`] if `dir` cannot be created, or a model record or `lsmi.json`
+    ///   cannot be written.
     pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir)

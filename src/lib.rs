@@ -38,6 +38,7 @@
 //! # }
 //! ```
 #![warn(missing_docs)]
+#![warn(clippy::missing_errors_doc)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use burn;

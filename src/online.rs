@@ -78,6 +78,19 @@ pub struct OnlineLsmi {
 
 impl OnlineConfig {
     /// Checks every field once, up front.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::TooFewClasses`] if `num_classes < 2`.
+    /// * [`LsmiError::TooManyClasses`] if `num_classes >`
+    ///   [`MAX_CLASSES`](crate::pmi::MAX_CLASSES).
+    /// * [`LsmiError::InvalidConfig`] if `learning_rate` is not a positive finite number,
+    ///   `ema_decay` lies outside `[0, 1)`, or a field of `knife` is out of range (see
+    ///   [`KnifeConfig::validate`]).
+    /// * [`LsmiError::LengthMismatch`] if `fixed_prior` has not `num_classes` entries.
+    /// * [`LsmiError::PriorNotProbability`] if an entry of `fixed_prior` is negative or not
+    ///   finite.
+    /// * [`LsmiError::PriorSum`] if `fixed_prior` does not sum to 1 within 1e-6.
     pub fn validate(&self) -> Result<()> {
         check::num_classes(self.num_classes)?;
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
@@ -100,6 +113,16 @@ impl OnlineConfig {
     /// The online estimator, with entropy models initialised from a first batch
     /// (`x1: [b, d1]`, `x2: [b, d2]`: standardisation and kernel means). Training
     /// happens on the autodiff twin of their device.
+    ///
+    /// # Errors
+    ///
+    /// * The errors of [`validate`](Self::validate).
+    /// * [`LsmiError::InvalidConfig`] if `x1` or `x2` has no features (KNIFE's `dim`).
+    /// * [`LsmiError::Empty`] if `x1` or `x2` has no rows.
+    /// * [`LsmiError::NonFinite`] if `x1` or `x2` holds NaN or ±∞.
+    /// * [`LsmiError::TooFewRows`] if `x1` or `x2` has fewer rows than `knife.kernels` with
+    ///   [`MeanInit::DataRows`](crate::MeanInit::DataRows).
+    /// * [`LsmiError::Backend`] if the backend fails to read a tensor back.
     pub fn init(&self, x1: &Tensor<2>, x2: &Tensor<2>) -> Result<OnlineLsmi> {
         self.validate()?;
         let knife = |x: &Tensor<2>, seed: u64| {
@@ -159,9 +182,15 @@ impl OnlineLsmi {
     ///
     /// # Errors
     ///
-    /// [`LsmiError::LengthMismatch`] / [`LsmiError::WidthMismatch`] for shapes,
-    /// [`LsmiError::NonFinite`] naming the first NaN or ±∞ of an input and
-    /// [`LsmiError::LabelOutOfRange`] for a label outside `0..C`.
+    /// * [`LsmiError::Empty`] if `labels` is empty.
+    /// * [`LsmiError::LengthMismatch`] if `x1`, `x2` or a logits matrix has not one row per
+    ///   label.
+    /// * [`LsmiError::WidthMismatch`] if `x1` or `x2` has not the feature count of the
+    ///   first batch, or a logits matrix has not `C` columns.
+    /// * [`LsmiError::NonFinite`] (value checks on) naming the first NaN or ±∞ of an input.
+    /// * [`LsmiError::LabelOutOfRange`] (value checks on) if a label lies outside `0..C`.
+    /// * [`LsmiError::Backend`] (value checks on) if the backend fails to read a tensor
+    ///   back.
     pub fn step(
         &mut self,
         x1: Tensor<2>,
@@ -329,12 +358,20 @@ impl OnlineLsmi {
     }
 
     /// Means over every sample seen (reads the device).
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Backend`] if the backend fails to read the state back.
     pub fn summary(&self) -> Result<Summary> {
         let sums = check::read_f32(self.class_sums.clone().sum_dim(0))?;
         Ok(summary_from(&sums, self.samples))
     }
 
     /// Exponential moving average of the batch means (reads the device).
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Backend`] if the backend fails to read the state back.
     pub fn ema_summary(&self) -> Result<Option<Summary>> {
         match &self.ema {
             Some(ema) => Ok(Some(summary_from_means(
@@ -346,6 +383,10 @@ impl OnlineLsmi {
     }
 
     /// Means per class seen, in class order (reads the device).
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Backend`] if the backend fails to read the state back.
     pub fn per_class(&self) -> Result<Vec<ClassSummary>> {
         let counts = check::read_f32(self.class_counts.clone())?;
         let sums = check::read_f32(self.class_sums.clone())?;
@@ -365,6 +406,10 @@ impl OnlineLsmi {
     }
 
     /// The prior `p(y)` in use now (reads the device).
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Backend`] if the backend fails to read the state back.
     pub fn prior(&self) -> Result<Vec<f64>> {
         let surprisal = self.class_surprisal();
         Ok(check::read_f32(surprisal)?

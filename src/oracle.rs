@@ -43,6 +43,15 @@ pub struct JointPmf {
 impl JointPmf {
     /// `probs[(x1 · n2 + x2) · num_classes + y] = p(x1, x2, y)`; the entries must be
     /// probabilities summing to 1 within 1e-9.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::InvalidConfig`] if `n1`, `n2` or `num_classes` is 0, or
+    ///   `n1 · n2 · num_classes` exceeds [`MAX_ENTRIES`].
+    /// * [`LsmiError::LengthMismatch`] if `probs` has not `n1 · n2 · num_classes` entries.
+    /// * [`LsmiError::PriorNotProbability`] if an entry is negative or not finite (`class`
+    ///   is its index in `probs`).
+    /// * [`LsmiError::PriorSum`] if the entries do not sum to 1 within 1e-9.
     pub fn new(n1: usize, n2: usize, num_classes: usize, probs: Vec<f64>) -> Result<Self> {
         for (what, size) in [("n1", n1), ("n2", n2), ("num_classes", num_classes)] {
             if size == 0 {
@@ -87,6 +96,13 @@ impl JointPmf {
     /// The pmf with `p(x1, x2, y) = weight(x1, x2, y)`, for weights that already
     /// sum to 1. The size is checked (at most [`MAX_ENTRIES`]) before `weight`
     /// is called.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::InvalidConfig`] if `n1`, `n2` or `num_classes` is 0, or
+    ///   `n1 · n2 · num_classes` exceeds [`MAX_ENTRIES`].
+    /// * [`LsmiError::PriorNotProbability`] if a weight is negative or not finite.
+    /// * [`LsmiError::PriorSum`] if the weights do not sum to 1 within 1e-9.
     pub fn from_fn(
         n1: usize,
         n2: usize,
@@ -276,6 +292,13 @@ impl OracleDecomposition {
 
     /// The events' exact pointwise terms as tensors on `device`, one entry per event,
     /// for running the device decomposition on them.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Empty`] if `events` is empty (possible only after the public field
+    ///   was emptied).
+    /// * [`LsmiError::NonFinite`] if an exact term is not finite in `f64` (a product of
+    ///   tiny probabilities underflowed to 0).
     pub fn terms_on(&self, device: &Device) -> Result<PointwiseTerms> {
         let column = |f: fn(&Inputs<f64>) -> f64| -> Vec<f64> {
             self.events.iter().map(|e| f(&e.inputs)).collect()

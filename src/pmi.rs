@@ -39,10 +39,16 @@ impl LabelPrior {
     ///
     /// # Errors
     ///
-    /// [`LsmiError::TooFewClasses`] / [`LsmiError::TooManyClasses`] unless
-    /// `2 ≤ num_classes ≤` [`MAX_CLASSES`] (checked before anything is allocated),
-    /// [`LsmiError::LabelOutOfRange`], [`LsmiError::Empty`] for empirical
-    /// frequencies of no labels, and the errors of [`ClassPrior::new`].
+    /// * [`LsmiError::TooFewClasses`] if `num_classes < 2` (checked before anything is
+    ///   allocated).
+    /// * [`LsmiError::TooManyClasses`] if `num_classes >` [`MAX_CLASSES`] (likewise).
+    /// * [`LsmiError::LabelOutOfRange`] if a label lies outside `0..num_classes`.
+    /// * [`LsmiError::Empty`] if `labels` is empty ([`LabelPrior::Empirical`] only).
+    /// * [`LsmiError::WidthMismatch`] if a [`LabelPrior::Given`] has not `num_classes`
+    ///   entries.
+    /// * [`LsmiError::PriorNotProbability`] if a given probability is negative or not
+    ///   finite.
+    /// * [`LsmiError::PriorSum`] if the given probabilities do not sum to 1 within 1e-6.
     pub fn resolve(&self, labels: &[i64], num_classes: usize) -> Result<ClassPrior> {
         check::labels_host("labels", labels, num_classes)?;
         let probs = match self {
@@ -81,6 +87,13 @@ pub struct ClassPrior {
 impl ClassPrior {
     /// Checks that `probs` has at least two entries and at most [`MAX_CLASSES`],
     /// each a probability, summing to 1 within 1e-6.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::TooFewClasses`] if `probs` has fewer than 2 entries.
+    /// * [`LsmiError::TooManyClasses`] if it has more than [`MAX_CLASSES`].
+    /// * [`LsmiError::PriorNotProbability`] if an entry is negative or not finite.
+    /// * [`LsmiError::PriorSum`] if the entries do not sum to 1 within 1e-6.
     pub fn new(probs: Vec<f64>) -> Result<Self> {
         check::num_classes(probs.len())?;
         if let Some((class, &value)) = probs
@@ -137,6 +150,21 @@ pub trait Pmi {
     /// * `logits`: `[n, C]`, a classifier's unnormalised log-probabilities;
     /// * `labels`: `[n]`, class indices in `0..C`;
     /// * returns `[n]`, nats, on the device of `logits`.
+    ///
+    /// # Errors
+    ///
+    /// Up to the implementation; [`LogitPmi`] returns:
+    ///
+    /// * [`LsmiError::Empty`] if `labels` is empty or `logits` has no rows.
+    /// * [`LsmiError::LabelOutOfRange`] if a label lies outside `0..C`, `C` the classes of
+    ///   the prior.
+    /// * [`LsmiError::ZeroPriorClass`] if a label's class has probability 0 in the prior.
+    /// * [`LsmiError::LengthMismatch`] if `logits` has not one row per label.
+    /// * [`LsmiError::WidthMismatch`] if `logits` has not `C` columns.
+    /// * [`LsmiError::NonFinite`] if `logits` holds NaN or ±∞.
+    /// * [`LsmiError::OutOfRange`] if a row's logits are so far apart (beyond `f32` range)
+    ///   that `ln p(y|x)` overflows, naming the row.
+    /// * [`LsmiError::Backend`] if the backend fails to read a tensor back.
     fn pointwise_mi(&self, logits: Tensor<2>, labels: Tensor<1, Int>) -> Result<Tensor<1>>;
 }
 
@@ -205,9 +233,16 @@ impl Pmi for LogitPmi {
     ///
     /// # Errors
     ///
-    /// Besides shapes, labels and non-finite logits: [`LsmiError::OutOfRange`]
-    /// when a row's logits are so far apart (beyond `f32` range) that
-    /// `ln p(y|x)` overflows, naming the row.
+    /// * [`LsmiError::Empty`] if `labels` is empty or `logits` has no rows.
+    /// * [`LsmiError::LabelOutOfRange`] if a label lies outside `0..C`, `C` the classes of
+    ///   the prior.
+    /// * [`LsmiError::ZeroPriorClass`] if a label's class has probability 0 in the prior.
+    /// * [`LsmiError::LengthMismatch`] if `logits` has not one row per label.
+    /// * [`LsmiError::WidthMismatch`] if `logits` has not `C` columns.
+    /// * [`LsmiError::NonFinite`] if `logits` holds NaN or ±∞.
+    /// * [`LsmiError::OutOfRange`] if a row's logits are so far apart (beyond `f32` range)
+    ///   that `ln p(y|x)` overflows, naming the row.
+    /// * [`LsmiError::Backend`] if the backend fails to read a tensor back.
     fn pointwise_mi(&self, logits: Tensor<2>, labels: Tensor<1, Int>) -> Result<Tensor<1>> {
         let host_labels = check::read_i64(labels.clone())?;
         check::non_empty("labels", host_labels.len())?;

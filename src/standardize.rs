@@ -34,6 +34,11 @@ impl Standardizer {
     /// `d · ln c`. Features of magnitude `1e-20` and `1e30` alike are divided by a
     /// power of two near their largest magnitude first, so neither the mean nor
     /// the variance under- or overflows in `f32`.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Backend`](crate::LsmiError::Backend) if the backend fails to read a
+    ///   tensor back.
     pub fn fit(x: &Tensor<2>, floor: f64) -> Result<Self> {
         let [_, d] = x.dims();
         let device = x.device();

@@ -161,9 +161,9 @@ impl HostInteractions {
     ///
     /// # Errors
     ///
-    /// [`LsmiError::Empty`](crate::LsmiError::Empty) without samples and
-    /// [`LsmiError::LengthMismatch`](crate::LsmiError::LengthMismatch) when a
-    /// column's length differs from `r`'s.
+    /// * [`LsmiError::Empty`](crate::LsmiError::Empty) if there are no samples.
+    /// * [`LsmiError::LengthMismatch`](crate::LsmiError::LengthMismatch) if a column has
+    ///   not as many entries as `r`.
     pub fn summary(&self) -> Result<Summary> {
         self.check_lengths()?;
         let mut means = Means::default();

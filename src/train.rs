@@ -47,6 +47,13 @@ pub struct FitConfig {
 
 impl FitConfig {
     /// Checks every field once, up front.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::InvalidConfig`] if `learning_rate` is not a positive finite number,
+    ///   `batch_size` or `epochs` is 0, `lr_gamma` lies outside `(0, 1]`,
+    ///   `holdout_fraction` outside `[0, 1)`, or `patience > 0` with
+    ///   `holdout_fraction == 0`.
     pub fn validate(&self) -> Result<()> {
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return LsmiError::invalid_config(

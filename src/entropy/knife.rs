@@ -134,6 +134,12 @@ impl KnifeConfig {
     }
 
     /// Checks every field once, up front.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::InvalidConfig`] if `dim` or `kernels` is 0, `init_std` or
+    ///   `scale_floor` is not a positive finite number, or a field of `fit` is out of range
+    ///   (see [`FitConfig::validate`]).
     pub fn validate(&self) -> Result<()> {
         if self.dim == 0 {
             return LsmiError::invalid_config("dim", 0, "KNIFE needs at least one feature");
@@ -160,6 +166,11 @@ impl KnifeConfig {
 
     /// A model with no data seen: no standardisation, means from
     /// `init_std · N(0, 1)` (there are no data rows to draw from).
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::InvalidConfig`] if a field is out of range (see
+    ///   [`validate`](Self::validate)).
     pub fn init(&self, device: &Device) -> Result<Knife> {
         self.validate()?;
         let mut rng = SeededRng::new(self.fit.seed);
@@ -174,6 +185,18 @@ impl KnifeConfig {
 
     /// Fits a model to the rows of `x` (`[n, d]`, on any device; fitting runs on
     /// its autodiff twin). Returns the model, without autodiff, and how the fit went.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::InvalidConfig`] if a field is out of range (see
+    ///   [`validate`](Self::validate)).
+    /// * [`LsmiError::Empty`] if `x` has no features or no rows.
+    /// * [`LsmiError::WidthMismatch`] if `x` has not `dim` features.
+    /// * [`LsmiError::NonFinite`] if `x` holds NaN or ±∞, or an epoch's training loss is
+    ///   not finite.
+    /// * [`LsmiError::TooFewRows`] if `x` has fewer rows than `kernels` with
+    ///   [`MeanInit::DataRows`].
+    /// * [`LsmiError::Backend`] if the backend fails to read a tensor back.
     pub fn fit(&self, x: Tensor<2>) -> Result<(Knife, FitReport)> {
         self.fit_with_progress(x, &mut |_| {})
     }
@@ -181,6 +204,17 @@ impl KnifeConfig {
     /// An untrained model initialised from the rows of `x` (`[n, d]`): the
     /// standardisation is fitted on them and, with [`MeanInit::DataRows`], the
     /// component means are `K` distinct rows. [`fit`](Self::fit) starts here.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::InvalidConfig`] if a field is out of range (see
+    ///   [`validate`](Self::validate)).
+    /// * [`LsmiError::Empty`] if `x` has no features or no rows.
+    /// * [`LsmiError::WidthMismatch`] if `x` has not `dim` features.
+    /// * [`LsmiError::NonFinite`] if `x` holds NaN or ±∞.
+    /// * [`LsmiError::TooFewRows`] if `x` has fewer rows than `kernels` with
+    ///   [`MeanInit::DataRows`].
+    /// * [`LsmiError::Backend`] if the backend fails to read a tensor back.
     pub fn init_from_data(&self, x: &Tensor<2>) -> Result<Knife> {
         self.validate()?;
         let [rows, dim] = x.dims();
@@ -215,6 +249,10 @@ impl KnifeConfig {
     }
 
     /// [`fit`](Self::fit), calling `progress` after every epoch.
+    ///
+    /// # Errors
+    ///
+    /// As [`fit`](Self::fit).
     pub fn fit_with_progress(
         &self,
         x: Tensor<2>,
@@ -232,6 +270,12 @@ impl KnifeConfig {
 
     /// Loads a model saved with [`Knife::save`]; `self` must be the configuration
     /// it was built with.
+    ///
+    /// # Errors
+    ///
+    /// * The errors of [`init`](Self::init).
+    /// * [`LsmiError::Record`] if the record at `path` cannot be read or does not fit this
+    ///   model.
     pub fn load(&self, path: impl AsRef<Path>, device: &Device) -> Result<Knife> {
         self.init(device)?
             .try_load_file(path)
@@ -312,6 +356,10 @@ impl Knife {
     }
 
     /// Saves the parameters (a burn record, burnpack format) to `path`.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Record`] if the record cannot be written to `path`.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         self.clone()
             .save_file(path)

@@ -99,8 +99,9 @@ impl ExactInteractions {
     /// The unweighted means over the samples of these interactions and of `terms`,
     /// the terms they were computed from.
     ///
-    /// Fails with [`LsmiError::LengthMismatch`] if `terms` has another number of
-    /// samples.
+    /// # Errors
+    ///
+    /// * [`LsmiError::LengthMismatch`] if `terms` has another number of samples.
     pub fn summary(&self, terms: &ExactTerms) -> Result<Summary> {
         if terms.len() != self.len() {
             return Err(LsmiError::LengthMismatch {

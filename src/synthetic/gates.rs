@@ -61,6 +61,11 @@ impl GateFeatures {
 
     /// Checks every parameter; an [`LsmiError::InvalidConfig`](crate::LsmiError::InvalidConfig)
     /// names the first bad one.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::InvalidConfig`](crate::LsmiError::InvalidConfig) if `dim` is 0, or
+    ///   `noise_std` is negative or not finite.
     pub fn validate(&self) -> Result<()> {
         check_at_least("dim", self.dim, 1, "features need at least one dimension")?;
         check_noise_std("noise_std", self.noise_std)
@@ -70,6 +75,11 @@ impl GateFeatures {
     ///
     /// The embeddings `W1`, `W2` depend on the seed: to get training and
     /// held-out data from one distribution, draw one sample and split its rows.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::InvalidConfig`](crate::LsmiError::InvalidConfig) if a parameter is
+    ///   invalid (see [`validate`](Self::validate)).
     pub fn sample(&self, n: usize, seed: u64) -> Result<GateSample> {
         self.validate()?;
         let mut rng = SeededRng::new(seed);

@@ -130,6 +130,13 @@ impl GaussianFamily {
     }
 
     /// Checks every parameter; an [`LsmiError::InvalidConfig`] names the first bad one.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::InvalidConfig`] if `classes < 2`, `dim` is 0 or too small for `means`
+    ///   (one-hot: `dim ≥ classes`; ±1: `dim ≥ ⌈log₂ classes⌉`), `sigma` is not a positive
+    ///   finite number, `rho` lies outside `[−1, 1]`, or `class_weights` are not `classes`
+    ///   finite, non-negative weights summing to 1 within 1e-6.
     pub fn validate(&self) -> Result<()> {
         check_at_least("classes", self.classes, 2, "at least 2 classes are needed")?;
         check_at_least("dim", self.dim, 1, "features need at least one dimension")?;
@@ -170,6 +177,11 @@ impl GaussianFamily {
     /// for every `ρ`. The exact terms are computed from the `f64` features before
     /// they are rounded to `f32` for [`Features`] (a difference of about 1e-7
     /// relative).
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::InvalidConfig`] if a parameter is invalid (see
+    ///   [`validate`](Self::validate)).
     pub fn sample(&self, n: usize, seed: u64) -> Result<GaussianSample> {
         self.validate()?;
         let posterior = Posterior::new(self);
@@ -187,6 +199,11 @@ impl GaussianFamily {
     /// The rows and labels of [`sample`](Self::sample) (the same for the same
     /// seed) without the exact terms, whose cost grows with `C·d` per sample:
     /// for large synthetic sets such as benchmarks.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::InvalidConfig`] if a parameter is invalid (see
+    ///   [`validate`](Self::validate)).
     pub fn sample_features(&self, n: usize, seed: u64) -> Result<(Features, Features, Vec<i64>)> {
         self.validate()?;
         Ok(self.draw(n, seed, |_, _, _| {}))

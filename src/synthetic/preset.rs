@@ -92,6 +92,12 @@ impl PresetInteractions {
 
     /// Checks every parameter; an [`LsmiError::InvalidConfig`](crate::LsmiError::InvalidConfig)
     /// names the first bad one.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::InvalidConfig`](crate::LsmiError::InvalidConfig) if `classes < 2`,
+    ///   `dim` is 0, `noise_std` is negative or not finite, or `proportions` are not
+    ///   finite, non-negative and summing to 1 within 1e-6.
     pub fn validate(&self) -> Result<()> {
         check_at_least("classes", self.classes, 2, "at least 2 classes are needed")?;
         check_at_least("dim", self.dim, 1, "features need at least one dimension")?;
@@ -103,6 +109,11 @@ impl PresetInteractions {
     ///
     /// The embeddings depend on the seed: to get training and held-out data from
     /// one distribution, draw one sample and split its rows.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::InvalidConfig`](crate::LsmiError::InvalidConfig) if a parameter is
+    ///   invalid (see [`validate`](Self::validate)).
     pub fn sample(&self, n: usize, seed: u64) -> Result<PresetSample> {
         self.validate()?;
         let mut rng = SeededRng::new(seed);

@@ -714,3 +714,86 @@ mod command_line {
         assert_eq!(rows_and_n(&out, &summary), (6, 6));
     }
 }
+
+// ------------------------------------------------------------ transform
+
+#[test]
+fn transform_checks_shapes_before_joining_the_modalities() {
+    let gaussian = lsmi::synthetic::GaussianFamily::setting_b(0.5);
+    let sample = gaussian.sample(40, 3).unwrap();
+    let fewer = gaussian.sample(30, 4).unwrap();
+    let wide =
+        lsmi::synthetic::GaussianFamily::new(3, 3, 0.5, 0.5, lsmi::synthetic::ClassMeans::OneHot)
+            .sample(40, 5)
+            .unwrap();
+    let config = LsmiConfig::new(2)
+        .with_folds(2)
+        .with_knife(lsmi::KnifeConfig::new(1).with_fit(lsmi::FitConfig::new().with_epochs(1)))
+        .with_classifier(
+            lsmi::ClassifierConfig::new().with_fit(lsmi::FitConfig::new().with_epochs(1)),
+        );
+    for (backend, device) in cpu_devices() {
+        let y = labels(&sample.labels, &device);
+        let fitted = config
+            .fit(
+                sample.x1.tensor(&device),
+                sample.x2.tensor(&device),
+                y.clone(),
+            )
+            .unwrap();
+        // x2 with fewer rows than x1: an error, not a panic inside `cat`.
+        let err = no_panic("transform with fewer x2 rows", || {
+            fitted.transform(
+                sample.x1.tensor(&device),
+                fewer.x2.tensor(&device),
+                y.clone(),
+            )
+        })
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                LsmiError::LengthMismatch {
+                    what: "x2",
+                    expected: 40,
+                    found: 30,
+                    ..
+                }
+            ),
+            "{backend}: {err}"
+        );
+        // Labels of another length.
+        let err = fitted
+            .transform(
+                sample.x1.tensor(&device),
+                sample.x2.tensor(&device),
+                labels(&fewer.labels, &device),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(err, LsmiError::LengthMismatch { what: "labels", .. }),
+            "{backend}: {err}"
+        );
+        // x1 of another width than the models were fitted on.
+        let err = no_panic("transform with wider x1", || {
+            fitted.transform(
+                wide.x1.tensor(&device),
+                sample.x2.tensor(&device),
+                y.clone(),
+            )
+        })
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                LsmiError::WidthMismatch {
+                    what: "x1",
+                    expected: 2,
+                    found: 3,
+                    ..
+                }
+            ),
+            "{backend}: {err}"
+        );
+    }
+}
