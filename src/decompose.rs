@@ -273,6 +273,74 @@ impl Interactions {
         }
     }
 
+    /// Interactions for a redundancy measure of your own, written as
+    /// `r = r⁺ − r⁻` per sample (for a measure without such a split, pass its
+    /// `r` as `r_plus` and zeros as `r_minus`): `u1 = i1 − r`, `u2 = i2 − r`,
+    /// `s = i12 − r − u1 − u2`, by the same arithmetic as [`Lsmi`]. This is
+    /// how a [`Decomposer`] other than LSMI builds its output.
+    ///
+    /// * `terms`: the five pointwise terms;
+    /// * `r_plus`, `r_minus`: `[n]`, on the device of `terms`.
+    ///
+    /// # Errors
+    ///
+    /// * The errors of [`Lsmi::decompose`] for terms that are not one `[n]` set.
+    /// * [`LsmiError::LengthMismatch`](crate::LsmiError::LengthMismatch) if `r_plus` or
+    ///   `r_minus` has not one entry per sample.
+    /// * [`LsmiError::DeviceMismatch`](crate::LsmiError::DeviceMismatch) if `r_plus` or
+    ///   `r_minus` is on another device than the terms.
+    ///
+    /// # Examples
+    ///
+    /// A pointwise minimum-mutual-information redundancy, `r = min(i1, i2)`:
+    ///
+    /// ```
+    /// use lsmi::{Decomposer, Interactions, PointwiseTerms};
+    ///
+    /// struct Mmi;
+    ///
+    /// impl Decomposer for Mmi {
+    ///     fn decompose(&self, terms: PointwiseTerms) -> lsmi::Result<Interactions> {
+    ///         let r = terms.i1.clone().min_pair(terms.i2.clone());
+    ///         let zeros = r.zeros_like();
+    ///         Interactions::from_redundancy(terms, r, zeros)
+    ///     }
+    /// }
+    /// # fn main() -> lsmi::Result<()> {
+    /// # let device = lsmi::default_device();
+    /// let terms = PointwiseTerms::from_slices(&[1.0], &[2.0], &[0.3], &[0.1], &[0.9], &device)?;
+    /// let summary = Mmi.decompose(terms)?.summary()?;
+    /// assert!((summary.r - 0.1).abs() < 1e-6 && (summary.u1 - 0.2).abs() < 1e-6);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_redundancy(
+        terms: PointwiseTerms,
+        r_plus: Tensor<1>,
+        r_minus: Tensor<1>,
+    ) -> Result<Self> {
+        terms.check_shapes()?;
+        let n = terms.len();
+        let device = terms.h1.device();
+        for (what, tensor) in [("r_plus", &r_plus), ("r_minus", &r_minus)] {
+            check::same_length(what, tensor.dims()[0], "terms", n)?;
+            if tensor.device() != device {
+                return Err(crate::LsmiError::DeviceMismatch {
+                    what,
+                    reference: "terms",
+                });
+            }
+        }
+        let parts = redundancy::parts_from(
+            r_plus,
+            r_minus,
+            terms.i1.clone(),
+            terms.i2.clone(),
+            terms.i12.clone(),
+        );
+        Ok(Self::from_parts(parts, terms))
+    }
+
     fn parts(&self) -> Parts<Tensor<1>> {
         Parts {
             r: self.r.clone(),

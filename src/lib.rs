@@ -59,6 +59,8 @@ pub mod rng;
 pub mod standardize;
 pub mod summary;
 pub mod synthetic;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod train;
 
 pub use classifier::{Classifier, ClassifierConfig};
@@ -79,6 +81,11 @@ pub use train::{EpochProgress, FitConfig, FitReport};
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// The testing guide's code blocks, compiled as doc tests.
+#[cfg(all(doctest, feature = "testing"))]
+#[doc = include_str!("../docs/testing.md")]
+struct TestingDoctests;
 
 /// The guide's code blocks, compiled as doc tests.
 #[cfg(doctest)]

@@ -73,6 +73,12 @@ pub(crate) fn split<T: Pointwise>(inputs: Inputs<T>) -> Parts<T> {
     let h2_given_y = h2.clone() - i2.clone();
     let r_plus = h1.minimum(h2);
     let r_minus = h1_given_y.minimum(h2_given_y);
+    parts_from(r_plus, r_minus, i1, i2, i12)
+}
+
+/// Eqs. 6 and 2 for any redundancy written as `r = r⁺ − r⁻`:
+/// `u_k = i(x_k;y) − r`, `s = i(x1,x2;y) − r − u1 − u2`.
+pub(crate) fn parts_from<T: Pointwise>(r_plus: T, r_minus: T, i1: T, i2: T, i12: T) -> Parts<T> {
     let r = r_plus.clone() - r_minus.clone();
     let u1 = i1 - r.clone();
     let u2 = i2 - r.clone();

@@ -1,263 +1,151 @@
 //! Property tests for the decomposition's definitions and identities, the
-//! adjustment and the label prior, on every backend of the build.
+//! adjustment and the label prior, on every backend of the build. The identity
+//! checks run through `lsmi::testing`, the kit users get with the `testing`
+//! feature; the definitions are checked against values computed here.
 
 use lsmi::burn::tensor::Device;
+use lsmi::synthetic::ExactTerms;
+use lsmi::testing::{self, Identity};
 use lsmi::{
     Decomposer, HostInteractions, Interactions, LabelPrior, LogitPmi, Lsmi, Pmi, PointwiseTerms,
 };
 use proptest::prelude::*;
 
-use crate::common::{definitions, devices, labels, matrix, read, reference_shift};
+use crate::common::{definitions, devices, labels, matrix, read};
 
-/// f32 rounding after a handful of operations, relative to the largest input
-/// of the sample (a fitted `h` reaches tens of nats; the strategy goes to 1e3).
-fn tolerance(row: &[f64; 5]) -> f64 {
-    let largest = row.iter().fold(0f64, |m, v| m.max(v.abs()));
-    32.0 * f64::from(f32::EPSILON) * (1.0 + largest)
+/// The samples of `terms` as rows `[h1, h2, i1, i2, i12]`.
+fn rows(terms: &ExactTerms) -> Vec<[f64; 5]> {
+    (0..terms.len())
+        .map(|k| {
+            [
+                terms.h1[k],
+                terms.h2[k],
+                terms.i1[k],
+                terms.i2[k],
+                terms.i12[k],
+            ]
+        })
+        .collect()
 }
 
-/// One pointwise value: mostly realistic, sometimes large, sometimes a value
-/// that recurs (so that ties happen), always exactly representable in `f32`.
-fn value() -> impl Strategy<Value = f64> {
-    prop_oneof![
-        4 => -10.0f64..10.0,
-        2 => -1e3f64..1e3,
-        1 => prop::sample::select(vec![-1.0, 0.0, 0.5, 2.0]),
-    ]
-    .prop_map(|v| f64::from(v as f32))
-}
-
-/// `(h1, h2, i1, i2, i12)` of one sample; a quarter of the samples tie in
-/// `h(x1) = h(x2)` and a quarter in `h(x1|y) = h(x2|y)`.
-fn row_strategy() -> impl Strategy<Value = [f64; 5]> {
-    (prop::array::uniform5(value()), 0u8..4).prop_map(|([h1, h2, i1, i2, i12], tie)| match tie {
-        0 => [h1, h1, i1, i2, i12],
-        1 => [h1, h2, i1, f64::from((h2 - h1 + i1) as f32), i12],
-        _ => [h1, h2, i1, i2, i12],
-    })
-}
-
-/// `n` samples of `(h1, h2, i1, i2, i12)`.
-fn terms_strategy() -> impl Strategy<Value = Vec<[f64; 5]>> {
-    prop::collection::vec(row_strategy(), 1..40)
-}
-
-fn column(rows: &[[f64; 5]], k: usize) -> Vec<f64> {
-    rows.iter().map(|row| row[k]).collect()
-}
-
-fn decompose(rows: &[[f64; 5]], device: &Device) -> Interactions {
+fn decompose(terms: &ExactTerms, device: &Device) -> Interactions {
     let terms = PointwiseTerms::from_slices(
-        &column(rows, 0),
-        &column(rows, 1),
-        &column(rows, 2),
-        &column(rows, 3),
-        &column(rows, 4),
-        device,
+        &terms.h1, &terms.h2, &terms.i1, &terms.i2, &terms.i12, device,
     )
     .unwrap();
     Lsmi.decompose(terms).unwrap()
 }
 
-fn host(rows: &[[f64; 5]], device: &Device) -> HostInteractions {
-    decompose(rows, device).to_host().unwrap()
+fn host(terms: &ExactTerms, device: &Device) -> HostInteractions {
+    decompose(terms, device).to_host().unwrap()
 }
 
-/// `a[k]` and `b[k]` agree within the tolerance of sample `k` of `rows`.
-fn assert_close(what: &str, rows: &[[f64; 5]], a: &[f32], b: &[f32]) -> Result<(), TestCaseError> {
-    assert_close_at(what, rows, 0.0, a, b)
-}
-
-/// [`assert_close`] for values that also carry a data-set constant of magnitude
-/// `extra` (the adjustment's shift): f32 rounds `r + a` relative to `|a|` too.
-fn assert_close_at(
+/// Column `column` of the LSMI definitions (`r⁺, r⁻, r, u1, u2, s`), computed
+/// here in f64, against the device's values, per sample within the kit's f32
+/// tolerance of that sample.
+fn assert_definition(
     what: &str,
-    rows: &[[f64; 5]],
-    extra: f64,
-    a: &[f32],
-    b: &[f32],
+    terms: &ExactTerms,
+    column: usize,
+    found: &[f32],
 ) -> Result<(), TestCaseError> {
-    prop_assert_eq!(a.len(), rows.len(), "{}: length", what);
-    prop_assert_eq!(b.len(), rows.len(), "{}: length", what);
-    for (k, ((x, y), row)) in a.iter().zip(b).zip(rows).enumerate() {
-        let miss = (f64::from(*x) - f64::from(*y)).abs();
-        let tol = tolerance(row).max(tolerance(&[extra; 5]));
-        prop_assert!(miss <= tol, "{what}[{k}]: {x} vs {y} for {row:?}");
+    let rows = rows(terms);
+    prop_assert_eq!(found.len(), rows.len(), "{}: length", what);
+    for (k, (row, value)) in rows.iter().zip(found).enumerate() {
+        let want = definitions(*row)[column];
+        let miss = (f64::from(*value) - want).abs();
+        let tol = testing::tolerance(row);
+        prop_assert!(miss <= tol, "{what}[{k}]: {value} vs {want} for {row:?}");
     }
     Ok(())
-}
-
-fn sum(columns: &[&[f32]]) -> Vec<f32> {
-    (0..columns[0].len())
-        .map(|k| columns.iter().map(|c| c[k]).sum())
-        .collect()
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
-    /// `r⁺ = min(h1, h2)` per sample, against an independent `f64` computation:
-    /// fails if that `min` becomes a `max`.
+    /// `r⁺ = min(h1, h2)` per sample: fails if that `min` becomes a `max`.
     #[test]
-    fn r_plus_is_the_smaller_surprisal(rows in terms_strategy()) {
+    fn r_plus_is_the_smaller_surprisal(terms in testing::terms()) {
         for (backend, device) in devices() {
-            let h = host(&rows, &device);
-            let want: Vec<f32> = rows.iter().map(|row| definitions(*row)[0] as f32).collect();
-            assert_close(&format!("{backend} r_plus"), &rows, &h.r_plus, &want)?;
+            let h = host(&terms, &device);
+            assert_definition(&format!("{backend} r_plus"), &terms, 0, &h.r_plus)?;
         }
     }
 
-    /// `r⁻ = min(h1 − i1, h2 − i2)` per sample, against an independent `f64`
-    /// computation: fails if that `min` becomes a `max`.
+    /// `r⁻ = min(h1 − i1, h2 − i2)` per sample: fails if that `min` becomes a `max`.
     #[test]
-    fn r_minus_is_the_smaller_conditional_surprisal(rows in terms_strategy()) {
+    fn r_minus_is_the_smaller_conditional_surprisal(terms in testing::terms()) {
         for (backend, device) in devices() {
-            let h = host(&rows, &device);
-            let want: Vec<f32> = rows.iter().map(|row| definitions(*row)[1] as f32).collect();
-            assert_close(&format!("{backend} r_minus"), &rows, &h.r_minus, &want)?;
+            let h = host(&terms, &device);
+            assert_definition(&format!("{backend} r_minus"), &terms, 1, &h.r_minus)?;
         }
     }
 
-    /// `r, u1, u2, s` per sample against the definitions, computed independently.
+    /// `r, u1, u2, s` per sample against the definitions.
     #[test]
-    fn interactions_follow_the_definitions(rows in terms_strategy()) {
+    fn interactions_follow_the_definitions(terms in testing::terms()) {
         for (backend, device) in devices() {
-            let h = host(&rows, &device);
+            let h = host(&terms, &device);
             for (k, (name, column)) in [("r", &h.r), ("u1", &h.u1), ("u2", &h.u2), ("s", &h.s)]
                 .into_iter()
                 .enumerate()
             {
-                let want: Vec<f32> =
-                    rows.iter().map(|row| definitions(*row)[k + 2] as f32).collect();
-                assert_close(&format!("{backend} {name}"), &rows, column, &want)?;
+                assert_definition(&format!("{backend} {name}"), &terms, k + 2, column)?;
             }
         }
     }
 
-    /// Identity 1: r + u1 = i1, r + u2 = i2, r + u1 + u2 + s = i12.
+    /// Identities 1–5 and the adjustment, through the kit.
     #[test]
-    fn parts_add_up_to_the_pmi(rows in terms_strategy()) {
+    fn lsmi_keeps_every_identity(terms in testing::terms()) {
         for (backend, device) in devices() {
-            let h = host(&rows, &device);
-            assert_close(&format!("{backend} r+u1"), &rows, &sum(&[&h.r, &h.u1]), &h.i1)?;
-            assert_close(&format!("{backend} r+u2"), &rows, &sum(&[&h.r, &h.u2]), &h.i2)?;
-            assert_close(
-                &format!("{backend} r+u1+u2+s"),
-                &rows,
-                &sum(&[&h.r, &h.u1, &h.u2, &h.s]),
-                &h.i12,
-            )?;
+            let report = testing::check_decomposer(&Lsmi, &terms, &device).unwrap();
+            prop_assert_eq!(report.checked(), &Identity::DECOMPOSITION[..]);
+            prop_assert!(report.all_hold(), "{}:\n{}", backend, report);
         }
     }
 
-    /// Identity 2: swapping modalities swaps u1 ↔ u2 and keeps r, s, r⁺, r⁻.
+    /// The same on the exact terms of random discrete distributions.
     #[test]
-    fn swapping_modalities_swaps_uniqueness(rows in terms_strategy()) {
-        for (_, device) in devices() {
-            let forward = decompose(&rows, &device);
-            let swapped = Lsmi.decompose(forward.terms.swapped()).unwrap();
-            let (a, b) = (forward.to_host().unwrap(), swapped.to_host().unwrap());
-            assert_close("u1 ↔ u2", &rows, &a.u1, &b.u2)?;
-            assert_close("u2 ↔ u1", &rows, &a.u2, &b.u1)?;
-            assert_close("r", &rows, &a.r, &b.r)?;
-            assert_close("s", &rows, &a.s, &b.s)?;
-            assert_close("r_plus", &rows, &a.r_plus, &b.r_plus)?;
-            assert_close("r_minus", &rows, &a.r_minus, &b.r_minus)?;
+    fn lsmi_keeps_every_identity_on_exact_discrete_terms(pmf in testing::joint_pmf()) {
+        let terms = testing::oracle_terms(&pmf.decompose());
+        for (backend, device) in devices() {
+            let report = testing::check_decomposer(&Lsmi, &terms, &device).unwrap();
+            prop_assert!(report.all_hold(), "{}:\n{}", backend, report);
         }
     }
 
-    /// Identity 3: a common constant added to h(x1) and h(x2) shifts r⁺ and r⁻
-    /// by that constant and leaves r, u1, u2, s unchanged.
+    /// The same on exact terms of random Gaussian families.
     #[test]
-    fn common_entropy_offset_cancels(rows in terms_strategy(), offset in -50.0f64..50.0) {
-        let offset = f64::from(offset as f32);
-        let shifted: Vec<[f64; 5]> = rows
-            .iter()
-            .map(|&[h1, h2, i1, i2, i12]| [h1 + offset, h2 + offset, i1, i2, i12])
-            .collect();
-        for (_, device) in devices() {
-            let (a, b) = (host(&rows, &device), host(&shifted, &device));
-            assert_close("r", &shifted, &a.r, &b.r)?;
-            assert_close("u1", &shifted, &a.u1, &b.u1)?;
-            assert_close("u2", &shifted, &a.u2, &b.u2)?;
-            assert_close("s", &shifted, &a.s, &b.s)?;
-            let plus: Vec<f32> = a.r_plus.iter().map(|v| v + offset as f32).collect();
-            let minus: Vec<f32> = a.r_minus.iter().map(|v| v + offset as f32).collect();
-            assert_close("r_plus", &shifted, &plus, &b.r_plus)?;
-            assert_close("r_minus", &shifted, &minus, &b.r_minus)?;
+    fn lsmi_keeps_every_identity_on_gaussian_family_terms(
+        family in testing::gaussian_family(),
+        seed in any::<u64>(),
+    ) {
+        let sample = family.sample(50, seed).unwrap();
+        for (backend, device) in devices() {
+            let report = testing::check_decomposer(&Lsmi, &sample.exact, &device).unwrap();
+            prop_assert!(report.all_hold(), "{} {:?}:\n{}", backend, family, report);
         }
     }
 
-    /// Identity 4: min(i1, i2) ≤ r ≤ max(i1, i2); one unique term ≤ 0, the other ≥ 0.
+    /// `adjust()` returns a shifted copy; the raw interactions keep their values.
     #[test]
-    fn redundancy_lies_between_the_two_pmis(rows in terms_strategy()) {
+    fn adjust_leaves_the_raw_values_untouched(terms in testing::terms()) {
         for (_, device) in devices() {
-            let h = host(&rows, &device);
-            for (k, row) in rows.iter().enumerate() {
-                let tol = tolerance(row) as f32;
-                prop_assert!(h.r[k] >= h.i1[k].min(h.i2[k]) - tol, "r[{k}] below min");
-                prop_assert!(h.r[k] <= h.i1[k].max(h.i2[k]) + tol, "r[{k}] above max");
-                prop_assert!(h.u1[k].min(h.u2[k]) <= tol && h.u1[k].max(h.u2[k]) >= -tol);
-            }
+            let raw = decompose(&terms, &device);
+            let before = raw.to_host().unwrap();
+            let _adjusted = raw.adjust().unwrap();
+            prop_assert_eq!(&raw.to_host().unwrap(), &before, "raw values changed");
         }
     }
 
-    /// Identity 5: h(x1) ≤ h(x2) and h(x1|y) ≤ h(x2|y) ⇒ r = i(x1;y), u1 = 0.
+    /// i(x;y) does not change when a constant is added to a row of logits.
     #[test]
-    fn dominant_modality_gives_its_pmi_as_redundancy(rows in terms_strategy()) {
-        // Order each sample so that modality 1 has the smaller h and h(x|y)
-        // (ties included). Where f32 rounding flips a near-tie, r moves by a
-        // rounding error only, which the tolerance covers.
-        let ordered: Vec<[f64; 5]> = rows
-            .iter()
-            .map(|&[a, b, i1, i2, i12]| {
-                let (h1, h2) = (a.min(b), a.max(b));
-                let (c1, c2) = ((h1 - i1).min(h2 - i2), (h1 - i1).max(h2 - i2));
-                let f = |v: f64| f64::from(v as f32);
-                [h1, h2, f(h1 - c1), f(h2 - c2), i12]
-            })
-            .collect();
-        for (_, device) in devices() {
-            let h = host(&ordered, &device);
-            assert_close("r = i1", &ordered, &h.r, &h.i1)?;
-            assert_close("u1 = 0", &ordered, &h.u1, &vec![0.0; h.len()])?;
-        }
-    }
-
-    /// The adjustment keeps identity 1 for every sample, follows the rule, and
-    /// leaves the raw values as they were.
-    #[test]
-    fn adjustment_keeps_identities_and_follows_the_rule(rows in terms_strategy()) {
-        for (_, device) in devices() {
-            let raw = decompose(&rows, &device);
-            let raw_before = raw.to_host().unwrap();
-            let adjusted = raw.adjust().unwrap();
-            let a = adjusted.shift;
-            let h = adjusted.interactions.to_host().unwrap();
-            assert_close_at("adjusted r+u1", &rows, a, &sum(&[&h.r, &h.u1]), &h.i1)?;
-            assert_close_at("adjusted r+u2", &rows, a, &sum(&[&h.r, &h.u2]), &h.i2)?;
-            assert_close_at("adjusted sum", &rows, a, &sum(&[&h.r, &h.u1, &h.u2, &h.s]), &h.i12)?;
-
-            // The rule, written out independently of the crate (in common.rs).
-            let m = raw.summary().unwrap();
-            let expected = reference_shift(m.r, m.u1, m.u2, m.s);
-            prop_assert_eq!(a, expected);
-            // Every sample moves by exactly the shift: r + a, u − a, s + a.
-            let moved = |v: &[f32], sign: f32| v.iter().map(|x| x + sign * a as f32).collect::<Vec<_>>();
-            assert_close_at("r + a", &rows, a, &h.r, &moved(&raw_before.r, 1.0))?;
-            assert_close_at("u1 − a", &rows, a, &h.u1, &moved(&raw_before.u1, -1.0))?;
-            assert_close_at("u2 − a", &rows, a, &h.u2, &moved(&raw_before.u2, -1.0))?;
-            assert_close_at("s + a", &rows, a, &h.s, &moved(&raw_before.s, 1.0))?;
-            // The shift moves the offending mean(s) to exactly 0.
-            let after = adjusted.interactions.summary().unwrap();
-            let scale = rows.iter().map(tolerance).fold(tolerance(&[a; 5]), f64::max);
-            if m.r < 0.0 || m.s < 0.0 {
-                prop_assert!(after.r.min(after.s).abs() <= scale, "min(R, S) → 0: {after:?}");
-            } else if expected != 0.0 {
-                prop_assert!(after.u1.min(after.u2).abs() <= scale, "min(U1, U2) → 0: {after:?}");
-            }
-            // The raw values are untouched by adjust().
-            prop_assert_eq!(&raw.to_host().unwrap(), &raw_before, "raw values changed");
+    fn pmi_is_invariant_to_row_offsets((logits, ys, offsets) in testing::logits(3)) {
+        let pmi = LogitPmi::new(LabelPrior::Uniform.resolve(&ys, 3).unwrap());
+        for (backend, device) in devices() {
+            let report = testing::check_pmi(&pmi, &logits, 3, &ys, &offsets, &device).unwrap();
+            prop_assert!(report.holds(Identity::PmiRowOffset), "{}:\n{}", backend, report);
         }
     }
 
@@ -273,25 +161,6 @@ proptest! {
         }
     }
 
-    /// i(x;y) does not change when a constant is added to a row of logits.
-    #[test]
-    fn pmi_is_invariant_to_row_offsets(
-        rows in prop::collection::vec((prop::array::uniform3(-20.0f32..20.0), 0i64..3, -50.0f32..50.0), 1..30)
-    ) {
-        let n = rows.len();
-        let logits: Vec<f32> = rows.iter().flat_map(|(l, _, _)| *l).collect();
-        let moved: Vec<f32> = rows.iter().flat_map(|(l, _, c)| l.map(|v| v + c)).collect();
-        let ys: Vec<i64> = rows.iter().map(|(_, y, _)| *y).collect();
-        let pmi = LogitPmi::new(LabelPrior::Uniform.resolve(&ys, 3).unwrap());
-        for (_, device) in devices() {
-            let a = pmi.pointwise_mi(matrix(&logits, n, 3, &device), labels(&ys, &device)).unwrap();
-            let b = pmi.pointwise_mi(matrix(&moved, n, 3, &device), labels(&ys, &device)).unwrap();
-            let tol = 1e-4f32;
-            for (k, (x, y)) in read(&a).iter().zip(read(&b)).enumerate() {
-                prop_assert!((x - y).abs() <= tol, "pmi[{k}]: {x} vs {y}");
-            }
-        }
-    }
 }
 
 #[test]
@@ -327,5 +196,78 @@ fn pmi_uses_the_prior_not_ln_c() {
         );
         assert!((values[0] - (2.0f32 / 3.0).ln()).abs() < 1e-6);
         assert!((values[1] - std::f32::consts::LN_2).abs() < 1e-6);
+    }
+}
+
+/// LSMI with a planted error: `u2` with the wrong sign.
+struct FlippedU2;
+
+impl Decomposer for FlippedU2 {
+    fn decompose(&self, terms: PointwiseTerms) -> lsmi::Result<Interactions> {
+        let mut out = Lsmi.decompose(terms)?;
+        out.u2 = out.u2.neg();
+        Ok(out)
+    }
+}
+
+/// Pointwise minimum mutual information, `r = min(i1, i2)`.
+struct Mmi;
+
+impl Decomposer for Mmi {
+    fn decompose(&self, terms: PointwiseTerms) -> lsmi::Result<Interactions> {
+        let r = terms.i1.clone().min_pair(terms.i2.clone());
+        let zeros = r.zeros_like();
+        Interactions::from_redundancy(terms, r, zeros)
+    }
+}
+
+#[test]
+fn the_kit_names_the_identity_the_sample_and_the_miss() {
+    // Sample 0: r⁺ = min(1, 1.5) = 1, r⁻ = min(0.7, 1.3) = 0.7, so LSMI's r = 0.3
+    // and u2 = 0.2 − 0.3 = −0.1; sample 1 has u2 = 0.
+    let terms = ExactTerms {
+        h1: vec![1.0, 2.0],
+        h2: vec![1.5, 1.0],
+        i1: vec![0.3, 0.1],
+        i2: vec![0.2, 0.4],
+        i12: vec![0.9, 0.5],
+    };
+    for (backend, device) in devices() {
+        let report = testing::check_decomposer(&FlippedU2, &terms, &device).unwrap();
+        assert!(report.holds(Identity::Bounds), "{backend}:\n{report}");
+        // Flipped, u2 = +0.1: r + u2 = 0.4 where i2 = 0.2, on sample 0 only.
+        let v = report
+            .first(Identity::PartsAddUp)
+            .expect("identity 1 broken");
+        assert_eq!((v.sample, v.quantity), (0, "r + u2"), "{backend}: {v}");
+        assert!(
+            (v.found - 0.4).abs() < 1e-6 && (v.expected - 0.2).abs() < 1e-7,
+            "{backend}: {v}"
+        );
+        assert!((v.miss() - 0.2).abs() < 1e-6, "{backend}: {v}");
+        // Identity 1 on the terms as given: only sample 0 (sample 1 has u2 = 0).
+        assert!(
+            report
+                .violations()
+                .iter()
+                .filter(|v| v.identity == Identity::PartsAddUp)
+                .all(|v| v.sample == 0),
+            "{backend}:\n{report}"
+        );
+
+        // MMI keeps identities 1–4 and the adjustment but not identity 5: with
+        // modality 1 dominant on sample 0, r = min(0.3, 0.2) = 0.2, not i1 = 0.3.
+        let report = testing::check_decomposer(&Mmi, &terms, &device).unwrap();
+        assert_eq!(
+            report.broken(),
+            vec![Identity::Dominance],
+            "{backend}:\n{report}"
+        );
+        let v = report.first(Identity::Dominance).unwrap();
+        assert_eq!((v.sample, v.quantity), (0, "r"), "{backend}: {v}");
+        assert!(
+            (v.found - 0.2).abs() < 1e-6 && (v.expected - 0.3).abs() < 1e-6,
+            "{backend}: {v}"
+        );
     }
 }
