@@ -1,15 +1,20 @@
 //! LSMI inside a training loop: one optimiser step of the two entropy models
 //! per minibatch, the batch's interactions back as device tensors, and running
-//! summaries of fixed size.
+//! summaries of fixed size; saved and restored with the training run
+//! ([`OnlineLsmi::save`], [`OnlineLsmi::load`]).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Read, Write};
+use std::path::Path;
 
 use burn::config::Config;
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Int, Tensor};
 
 use crate::check;
 use crate::decompose::{Decomposer, Interactions, Lsmi, PointwiseTerms};
-use crate::entropy::{Knife, KnifeConfig};
+use crate::entropy::{Entropy, Knife, KnifeConfig};
 use crate::error::{LsmiError, Result};
 use crate::pmi::{ClassPrior, pmi_from_logits};
 use crate::summary::{ClassSummary, Summary};
@@ -56,6 +61,8 @@ const COLUMNS: usize = 9;
 /// [`OnlineConfig::check_values`] off. Summaries are read only when asked for. The state has a fixed size:
 /// it does not grow with the number of batches.
 pub struct OnlineLsmi {
+    /// The configuration it was built with (`knife.dim` as given, not the batch's).
+    config: OnlineConfig,
     knife1: Knife,
     knife2: Knife,
     optimizer1: ModuleOptimizer,
@@ -131,17 +138,33 @@ impl OnlineConfig {
             config.fit.seed = config.fit.seed.wrapping_add(seed);
             config.init_from_data(x)
         };
-        let device = x1.device().without_autodiff();
+        Ok(self.assemble(
+            [knife(x1, 0)?.train(), knife(x2, 1)?.train()],
+            [AdamConfig::new().init(), AdamConfig::new().init()],
+            &x1.device(),
+        ))
+    }
+
+    /// A fresh estimator around these models and optimisers: nothing counted yet.
+    fn assemble(
+        &self,
+        [knife1, knife2]: [Knife; 2],
+        [optimizer1, optimizer2]: [ModuleOptimizer; 2],
+        device: &Device,
+    ) -> OnlineLsmi {
+        let device = device.clone().without_autodiff();
         let c = self.num_classes;
         let fixed_surprisal = self
             .fixed_prior
             .as_ref()
             .map(|probs| check::vector(probs.iter().map(|p| -p.ln() as f32).collect(), &device));
-        Ok(OnlineLsmi {
-            knife1: knife(x1, 0)?.train(),
-            knife2: knife(x2, 1)?.train(),
-            optimizer1: AdamConfig::new().init(),
-            optimizer2: AdamConfig::new().init(),
+        let dims = (knife1.dim(), knife2.dim());
+        OnlineLsmi {
+            config: self.clone(),
+            knife1,
+            knife2,
+            optimizer1,
+            optimizer2,
             learning_rate: self.learning_rate,
             ema_decay: self.ema_decay,
             num_classes: c,
@@ -151,9 +174,9 @@ impl OnlineConfig {
             ema: None,
             batches: 0,
             samples: 0,
-            dims: (x1.dims()[1], x2.dims()[1]),
+            dims,
             check_values: self.check_values,
-        })
+        }
     }
 }
 
@@ -422,6 +445,174 @@ impl OnlineLsmi {
     pub fn device(&self) -> Device {
         self.class_counts.device()
     }
+
+    /// Saves everything a resumed run needs into the folder `dir` (created if
+    /// missing): the configuration (`config.json`), both KNIFE models
+    /// (`knife1.bpk`, `knife2.bpk`, burn records that
+    /// [`KnifeConfig::load`] also reads), both Adam states (`adam1.bpk`,
+    /// `adam2.bpk`), the running sums, counts and EMA (`state.bpk`), and last
+    /// `manifest.json`: the counters, the feature counts, and the size and
+    /// FNV-1a hash of every other file. [`load`](Self::load) then continues
+    /// exactly where this estimator is: the same further batches give
+    /// bit-identical interactions and summaries.
+    ///
+    /// A save into a folder that holds an earlier one first removes the old
+    /// manifest, and the new one is renamed into place only after every other
+    /// file is written and flushed, so a save that fails or is interrupted leaves
+    /// a folder that [`load`](Self::load) refuses, never one that loads a mix of
+    /// two saves. Reads the device (the state and the optimiser moments).
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Record`] if `dir` cannot be created, or a file in it cannot be
+    ///   written, flushed or read back.
+    pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
+        let dir = dir.as_ref();
+        fs::create_dir_all(dir).map_err(|err| record_error(dir, err))?;
+        let manifest_path = dir.join(MANIFEST);
+        match fs::remove_file(&manifest_path) {
+            Err(err) if err.kind() != ErrorKind::NotFound => {
+                return Err(record_error(&manifest_path, err));
+            }
+            _ => {}
+        }
+        let file = |name: &str| dir.join(name);
+        let config = self
+            .config
+            .clone()
+            .with_learning_rate(self.learning_rate)
+            .with_ema_decay(self.ema_decay)
+            .with_check_values(self.check_values);
+        config
+            .save(file(CONFIG))
+            .map_err(|err| record_error(&file(CONFIG), err))?;
+        self.knife1.save(file(KNIFE1))?;
+        self.knife2.save(file(KNIFE2))?;
+        for (name, optimizer) in [(ADAM1, &self.optimizer1), (ADAM2, &self.optimizer2)] {
+            optimizer
+                .save(file(name))
+                .map_err(|err| record_error(&file(name), err))?;
+        }
+        RunningState {
+            class_counts: Param::from_tensor(self.class_counts.clone()),
+            class_sums: Param::from_tensor(self.class_sums.clone()),
+            ema: Param::from_tensor(
+                self.ema
+                    .clone()
+                    .unwrap_or_else(|| Tensor::zeros([1, COLUMNS], &self.device())),
+            ),
+        }
+        .save_file(file(STATE))
+        .map_err(|err| record_error(&file(STATE), err))?;
+
+        let files = FILES
+            .iter()
+            .map(|name| fingerprint_and_flush(dir, name))
+            .collect::<Result<Vec<_>>>()?;
+        let manifest = Manifest {
+            format: FORMAT.to_string(),
+            d1: self.dims.0,
+            d2: self.dims.1,
+            batches: self.batches,
+            samples: self.samples,
+            has_ema: self.ema.is_some(),
+            files,
+        };
+        let scratch = dir.join(MANIFEST_SCRATCH);
+        write_flushed(&scratch, burn::config::config_to_json(&manifest).as_bytes())?;
+        fs::rename(&scratch, &manifest_path).map_err(|err| record_error(&manifest_path, err))?;
+        // Make the rename itself durable where the platform allows syncing a folder.
+        if let Ok(folder) = File::open(dir) {
+            let _ = folder.sync_all();
+        }
+        Ok(())
+    }
+
+    /// Restores an estimator saved with [`save`](Self::save) onto `device` (its
+    /// entropy models train on the autodiff twin of `device`, as with
+    /// [`OnlineConfig::init`]). Nothing else is needed: the configuration is read
+    /// from the folder. Every file is checked against the manifest's sizes and
+    /// hashes before any is parsed.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Record`] if `dir` has no `manifest.json` (not a saved
+    ///   estimator, or a save that did not finish), the manifest cannot be parsed or is
+    ///   of another format, a file it lists is missing or does not match its size or
+    ///   hash, or a record does not fit the model it is loaded into.
+    /// * The errors of [`OnlineConfig::validate`] if the saved configuration is out of
+    ///   range, and [`LsmiError::InvalidConfig`] if a saved feature count is 0.
+    pub fn load(dir: impl AsRef<Path>, device: &Device) -> Result<OnlineLsmi> {
+        let dir = dir.as_ref();
+        let manifest_path = dir.join(MANIFEST);
+        let manifest_bytes = fs::read(&manifest_path).map_err(|err| {
+            LsmiError::Record(format!(
+                "{}: {err} (not a folder written by OnlineLsmi::save, or its save did not finish)",
+                manifest_path.display()
+            ))
+        })?;
+        let manifest = Manifest::load_binary(&manifest_bytes)
+            .map_err(|err| record_error(&manifest_path, err))?;
+        if manifest.format != FORMAT {
+            return Err(LsmiError::Record(format!(
+                "{}: format `{}`, expected `{FORMAT}`",
+                manifest_path.display(),
+                manifest.format
+            )));
+        }
+        let mut config_bytes = Vec::new();
+        for name in FILES {
+            let bytes = manifest.verify(dir, name)?;
+            if name == CONFIG {
+                config_bytes = bytes;
+            }
+        }
+        let config = OnlineConfig::load_binary(&config_bytes)
+            .map_err(|err| record_error(&dir.join(CONFIG), err))?;
+        config.validate()?;
+        for (field, d) in [("d1", manifest.d1), ("d2", manifest.d2)] {
+            if d == 0 {
+                return LsmiError::invalid_config(
+                    field,
+                    0,
+                    "a saved feature count must be positive",
+                );
+            }
+        }
+
+        let device = device.clone().without_autodiff();
+        let file = |name: &str| dir.join(name);
+        let knife = |dim: usize, name: &str| -> Result<Knife> {
+            let mut knife = config.knife.clone();
+            knife.dim = dim;
+            Ok(knife.load(file(name), &device)?.train())
+        };
+        let optimizer = |name: &str| -> Result<ModuleOptimizer> {
+            AdamConfig::new()
+                .init()
+                .load(file(name))
+                .map_err(|err| record_error(&file(name), err))
+        };
+        let mut online = config.assemble(
+            [knife(manifest.d1, KNIFE1)?, knife(manifest.d2, KNIFE2)?],
+            [optimizer(ADAM1)?, optimizer(ADAM2)?],
+            &device,
+        );
+        let c = online.num_classes;
+        let state = RunningState {
+            class_counts: Param::from_tensor(Tensor::zeros([c], &device)),
+            class_sums: Param::from_tensor(Tensor::zeros([c, COLUMNS], &device)),
+            ema: Param::from_tensor(Tensor::zeros([1, COLUMNS], &device)),
+        }
+        .try_load_file(file(STATE))
+        .map_err(|err| record_error(&file(STATE), err))?;
+        online.class_counts = state.class_counts.val();
+        online.class_sums = state.class_sums.val();
+        online.ema = manifest.has_ema.then(|| state.ema.val());
+        online.batches = manifest.batches;
+        online.samples = manifest.samples;
+        Ok(online)
+    }
 }
 
 /// One Adam step on `knife` for the rows `x`; returns their `h` before the step.
@@ -456,4 +647,118 @@ fn summary_from_means(m: &[f32], n: usize) -> Summary {
         h1: v(7),
         h2: v(8),
     }
+}
+
+/// The file [`OnlineLsmi::save`] writes last and [`OnlineLsmi::load`] requires.
+const MANIFEST: &str = "manifest.json";
+/// Where the manifest is written before it is renamed into place.
+const MANIFEST_SCRATCH: &str = "manifest.json.partial";
+/// The `format` of the manifest this version writes and reads.
+const FORMAT: &str = "lsmi-online-1";
+const CONFIG: &str = "config.json";
+const KNIFE1: &str = "knife1.bpk";
+const KNIFE2: &str = "knife2.bpk";
+const ADAM1: &str = "adam1.bpk";
+const ADAM2: &str = "adam2.bpk";
+const STATE: &str = "state.bpk";
+/// Every file the manifest vouches for.
+const FILES: [&str; 6] = [CONFIG, KNIFE1, KNIFE2, ADAM1, ADAM2, STATE];
+
+/// The running state as a module, so that it is saved as a burn record
+/// (binary `f32`, exact, NaN included). `ema` is zeros when there is none yet;
+/// the manifest says which.
+#[derive(Module, Debug)]
+struct RunningState {
+    class_counts: Param<Tensor<1>>,
+    class_sums: Param<Tensor<2>>,
+    ema: Param<Tensor<2>>,
+}
+
+/// What [`OnlineLsmi::save`] writes last: the counters, and what every other
+/// file must be.
+#[derive(Config, Debug)]
+struct Manifest {
+    format: String,
+    d1: usize,
+    d2: usize,
+    batches: usize,
+    samples: usize,
+    has_ema: bool,
+    files: Vec<SavedFile>,
+}
+
+/// One file of a saved folder: its name, length and FNV-1a (64-bit) hash.
+#[derive(Config, Debug)]
+struct SavedFile {
+    name: String,
+    bytes: u64,
+    fnv1a: u64,
+}
+
+impl Manifest {
+    /// Reads `dir/name` and checks it against its entry; returns its bytes.
+    fn verify(&self, dir: &Path, name: &str) -> Result<Vec<u8>> {
+        let path = dir.join(name);
+        let entry = self
+            .files
+            .iter()
+            .find(|file| file.name == name)
+            .ok_or_else(|| {
+                LsmiError::Record(format!(
+                    "{}: the manifest does not list {name}",
+                    dir.join(MANIFEST).display()
+                ))
+            })?;
+        let bytes = fs::read(&path).map_err(|err| record_error(&path, err))?;
+        let (length, hash) = (bytes.len() as u64, fnv1a(&bytes));
+        if (length, hash) != (entry.bytes, entry.fnv1a) {
+            return Err(LsmiError::Record(format!(
+                "{}: {length} bytes with hash {hash:016x}, but the manifest recorded {} bytes \
+                 with hash {:016x} (changed or damaged since it was saved)",
+                path.display(),
+                entry.bytes,
+                entry.fnv1a
+            )));
+        }
+        Ok(bytes)
+    }
+}
+
+/// Flushes `dir/name` to disk and returns its manifest entry.
+fn fingerprint_and_flush(dir: &Path, name: &str) -> Result<SavedFile> {
+    let path = dir.join(name);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|err| record_error(&path, err))?;
+    file.sync_all().map_err(|err| record_error(&path, err))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|err| record_error(&path, err))?;
+    Ok(SavedFile {
+        name: name.to_string(),
+        bytes: bytes.len() as u64,
+        fnv1a: fnv1a(&bytes),
+    })
+}
+
+/// Writes `bytes` to `path` and flushes them to disk.
+fn write_flushed(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = File::create(path).map_err(|err| record_error(path, err))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|err| record_error(path, err))
+}
+
+/// FNV-1a, 64-bit: a fixed, dependency-free hash to catch damaged files (not
+/// tampering).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+fn record_error(path: &Path, err: impl std::fmt::Display) -> LsmiError {
+    LsmiError::Record(format!("{}: {err}", path.display()))
 }

@@ -373,3 +373,197 @@ fn bad_values_are_refused_before_the_state_changes() {
         assert!(read(&out.terms.h1)[5].is_nan(), "{backend}");
     }
 }
+
+/// A folder of its own under the system's temporary folder, removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "lsmi-online-{name}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        Scratch(path)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `x2` with a second feature (`d2 = 2`), so the two models differ in shape.
+fn step_wide(online: &mut OnlineLsmi, b: &Batch, device: &Device) -> lsmi::HostInteractions {
+    let x2 = Tensor::cat(vec![b.x2.clone(), b.x1.clone()], 1);
+    online
+        .step(
+            b.x1.clone(),
+            x2,
+            labels(&b.y, device),
+            b.logits.clone(),
+            b.logits.clone().mul_scalar(0.5),
+            b.logits.clone().mul_scalar(1.5),
+        )
+        .unwrap()
+        .to_host()
+        .unwrap()
+}
+
+/// Everything an `OnlineLsmi` reports, read to the host.
+fn reported(
+    online: &OnlineLsmi,
+) -> (
+    usize,
+    lsmi::Summary,
+    Option<lsmi::Summary>,
+    Vec<lsmi::ClassSummary>,
+    Vec<f64>,
+) {
+    (
+        online.batches(),
+        online.summary().unwrap(),
+        online.ema_summary().unwrap(),
+        online.per_class().unwrap(),
+        online.prior().unwrap(),
+    )
+}
+
+/// Issue 12 item 5: save after `n` batches, restore from the folder alone, and
+/// the restored estimator continues exactly as the original does: the entropy
+/// models, both Adam states (moments and step counts), the counts, sums, EMA
+/// (or its absence, at `n = 0`), counters, feature counts, fixed prior and
+/// settings all come back, so the same further batches give bit-identical
+/// interactions and summaries (no tolerance: every value is restored bit for
+/// bit and the same operations run on the same device).
+#[test]
+fn a_restored_estimator_continues_bit_for_bit() {
+    let configs = [
+        (
+            "smoothed prior",
+            OnlineConfig::new(2).with_learning_rate(1e-2),
+        ),
+        (
+            "fixed prior",
+            OnlineConfig::new(2)
+                .with_fixed_prior(Some(vec![0.3, 0.7]))
+                .with_knife(
+                    lsmi::KnifeConfig::new(1)
+                        .with_kernels(3)
+                        .with_covariance(lsmi::Covariance::Diagonal),
+                )
+                .with_learning_rate(5e-3)
+                .with_ema_decay(0.9)
+                .with_check_values(false),
+        ),
+    ];
+    for (backend, device) in devices() {
+        for (name, config) in &configs {
+            for before in [0, 3] {
+                let case = format!("{backend}, {name}, saved after {before} batches");
+                let first = batch(32, 1, &device);
+                let wide = Tensor::cat(vec![first.x2.clone(), first.x1.clone()], 1);
+                let mut original = config.init(&first.x1, &wide).unwrap();
+                for seed in 0..before {
+                    step_wide(&mut original, &batch(32, 20 + seed, &device), &device);
+                }
+                let dir = Scratch::new("resume");
+                original.save(&dir.0).unwrap();
+                let mut restored = OnlineLsmi::load(&dir.0, &device).unwrap();
+                assert_eq!(restored.device(), original.device(), "{case}");
+                assert_eq!(reported(&restored), reported(&original), "{case}");
+                for seed in 0..3 {
+                    let b = batch(32, 40 + seed, &device);
+                    let (want, got) = (
+                        step_wide(&mut original, &b, &device),
+                        step_wide(&mut restored, &b, &device),
+                    );
+                    assert_eq!(got, want, "{case}: batch {seed} after the restore");
+                    assert_eq!(reported(&restored), reported(&original), "{case}");
+                }
+            }
+        }
+    }
+}
+
+/// Damages a saved folder.
+type Damage = fn(&std::path::Path);
+
+/// A folder that is missing, incomplete, damaged or left by a failed save is
+/// an `LsmiError::Record`, never a panic and never a silent partial load.
+#[test]
+fn a_missing_damaged_or_unfinished_save_is_refused() {
+    let (_, device) = devices().remove(0);
+    let first = batch(32, 1, &device);
+    let mut online = OnlineConfig::new(2).init(&first.x1, &first.x2).unwrap();
+    step(&mut online, &batch(32, 2, &device), &device);
+    let dir = Scratch::new("damaged");
+    let expect_record = |what: &str, needle: &str| match OnlineLsmi::load(&dir.0, &device) {
+        Err(LsmiError::Record(message)) => {
+            assert!(message.contains(needle), "{what}: {message}")
+        }
+        Err(other) => panic!("{what}: not a record error: {other}"),
+        Ok(_) => panic!("{what}: loaded"),
+    };
+    let file = |name: &str| dir.0.join(name);
+
+    expect_record("no folder", "manifest.json");
+    std::fs::create_dir_all(&dir.0).unwrap();
+    expect_record("empty folder", "manifest.json");
+
+    // Each damage on a fresh save; the save itself loads.
+    let damages: [(&str, &str, Damage); 6] = [
+        ("no manifest (interrupted save)", "manifest.json", |dir| {
+            std::fs::remove_file(dir.join("manifest.json")).unwrap()
+        }),
+        ("garbage manifest", "manifest.json", |dir| {
+            std::fs::write(dir.join("manifest.json"), b"{ not json").unwrap()
+        }),
+        ("another format", "format", |dir| {
+            let path = dir.join("manifest.json");
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, text.replace("lsmi-online-1", "lsmi-online-0")).unwrap()
+        }),
+        ("missing model", "knife2.bpk", |dir| {
+            std::fs::remove_file(dir.join("knife2.bpk")).unwrap()
+        }),
+        ("truncated state", "state.bpk", |dir| {
+            let path = dir.join("state.bpk");
+            let bytes = std::fs::read(&path).unwrap();
+            std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap()
+        }),
+        ("flipped byte in an optimiser state", "adam1.bpk", |dir| {
+            let path = dir.join("adam1.bpk");
+            let mut bytes = std::fs::read(&path).unwrap();
+            let middle = bytes.len() / 2;
+            bytes[middle] ^= 0x40;
+            std::fs::write(&path, bytes).unwrap()
+        }),
+    ];
+    for (what, needle, damage) in damages {
+        online.save(&dir.0).unwrap();
+        OnlineLsmi::load(&dir.0, &device).unwrap();
+        damage(&dir.0);
+        expect_record(what, needle);
+    }
+
+    // A save that fails part-way over an earlier one leaves a folder that does
+    // not load (here `state.bpk` cannot be written: a folder holds its name).
+    online.save(&dir.0).unwrap();
+    step(&mut online, &batch(32, 3, &device), &device);
+    std::fs::remove_file(file("state.bpk")).unwrap();
+    std::fs::create_dir(file("state.bpk")).unwrap();
+    let err = online.save(&dir.0).unwrap_err();
+    assert!(matches!(err, LsmiError::Record(_)), "{err}");
+    expect_record("failed save over an earlier one", "manifest.json");
+    // Once the obstacle is gone, saving again gives a folder that loads.
+    std::fs::remove_dir(file("state.bpk")).unwrap();
+    online.save(&dir.0).unwrap();
+    assert_eq!(OnlineLsmi::load(&dir.0, &device).unwrap().batches(), 2);
+
+    // A folder that cannot be created at all.
+    let err = online.save(file("config.json").join("inner")).unwrap_err();
+    assert!(matches!(err, LsmiError::Record(_)), "{err}");
+}
