@@ -266,6 +266,7 @@ impl LsmiConfig {
                 sets: models,
                 pmi,
                 dims: (d1, d2),
+                config: self.clone(),
             },
             wall_time: start.elapsed(),
         })
@@ -337,12 +338,17 @@ impl LsmiConfig {
     }
 
     /// Loads the models saved with [`FittedLsmi::save`] (or [`LsmiModels::save`])
-    /// into `device`; `self` must be the configuration they were fitted with.
+    /// into `device`, rebuilding them with `self`; `self` must be the configuration
+    /// they were fitted with (at least its `num_classes`, `knife` and `classifier`
+    /// architecture). The configuration stored in the folder, if any, is not read:
+    /// this also loads folders saved before the configuration was stored.
+    /// [`LsmiModels::load`] needs no configuration.
     ///
     /// # Errors
     ///
-    /// * [`LsmiError::Record`] if `lsmi.json` or a model record in `dir` cannot be read, or
-    ///   a record does not fit its model.
+    /// * [`LsmiError::Record`] if `lsmi.json` or a model record in `dir` is missing
+    ///   or cannot be read (a save that did not finish leaves no `lsmi.json`), the
+    ///   saved prior has not `num_classes` entries, or a record does not fit its model.
     /// * [`LsmiError::InvalidConfig`] if a field of `knife` or `classifier` is out of
     ///   range, or a saved feature count is 0.
     /// * [`LsmiError::TooFewClasses`] if `num_classes` or the saved prior has fewer than 2
@@ -354,13 +360,31 @@ impl LsmiConfig {
     /// * [`LsmiError::PriorSum`] if the saved prior does not sum to 1 within 1e-6.
     pub fn load(&self, dir: impl AsRef<Path>, device: &Device) -> Result<LsmiModels> {
         let dir = dir.as_ref();
-        let meta =
-            SavedMeta::load(dir.join("lsmi.json")).map_err(|e| LsmiError::Record(e.to_string()))?;
+        self.load_saved(dir, SavedMeta::read(dir)?, device)
+    }
+
+    /// Rebuilds the models described by `meta` from the records in `dir`.
+    fn load_saved(&self, dir: &Path, meta: SavedMeta, device: &Device) -> Result<LsmiModels> {
         let (d1, d2) = (meta.d1, meta.d2);
         let c = self.num_classes;
+        if meta.prior.len() != c {
+            return Err(record_error(
+                &dir.join(META_FILE),
+                format!(
+                    "the saved prior has {} classes but the configuration {c}",
+                    meta.prior.len()
+                ),
+            ));
+        }
+        if meta.sets == 0 {
+            return Err(record_error(
+                &dir.join(META_FILE),
+                "no model set (`sets` is 0)",
+            ));
+        }
         let models = (0..meta.sets)
             .map(|set| {
-                let file = |name: &str| dir.join(format!("fold{set}_{name}.bpk"));
+                let file = |name: &str| dir.join(model_file(set, name));
                 Ok(Models {
                     knife1: self.knife_for(d1).load(file("knife1"), device)?,
                     knife2: self.knife_for(d2).load(file("knife2"), device)?,
@@ -376,17 +400,74 @@ impl LsmiConfig {
             sets: models,
             pmi: LogitPmi::new(ClassPrior::new(meta.prior)?),
             dims: (d1, d2),
+            config: self.clone(),
         })
     }
 }
 
-/// What [`FittedLsmi::save`] writes beside the model records.
+/// The metadata file of a saved model set, written last.
+const META_FILE: &str = "lsmi.json";
+
+/// The temporary file `lsmi.json` is written to before it is renamed into place.
+const META_TEMP: &str = ".lsmi.json.tmp";
+
+/// The record of model `name` of set `set`: `fold{set}_{name}.bpk`.
+fn model_file(set: usize, name: &str) -> String {
+    format!("fold{set}_{name}.bpk")
+}
+
+/// An [`LsmiError::Record`] about `path`.
+fn record_error(path: &Path, message: impl std::fmt::Display) -> LsmiError {
+    LsmiError::Record(format!("{}: {message}", path.display()))
+}
+
+/// What [`LsmiModels::save`] writes beside the model records, as `lsmi.json`.
 #[derive(Config, Debug)]
 struct SavedMeta {
     d1: usize,
     d2: usize,
     sets: usize,
     prior: Vec<f64>,
+    /// The configuration the models were fitted with; absent in folders saved
+    /// before it was stored (those load with [`LsmiConfig::load`] only).
+    config: Option<LsmiConfig>,
+}
+
+impl SavedMeta {
+    /// Reads `dir/lsmi.json`.
+    fn read(dir: &Path) -> Result<Self> {
+        let path = dir.join(META_FILE);
+        let bytes = std::fs::read(&path).map_err(|e| {
+            let why = match e.kind() {
+                std::io::ErrorKind::NotFound => format!(
+                    "not found: {} holds no complete saved model set (a save that did not \
+                     finish leaves none)",
+                    dir.display()
+                ),
+                _ => format!("cannot read: {e}"),
+            };
+            record_error(&path, why)
+        })?;
+        Self::load_binary(&bytes)
+            .map_err(|e| record_error(&path, format!("not a saved model set's metadata: {e}")))
+    }
+
+    /// Writes `dir/lsmi.json` through a temporary file renamed into place, so
+    /// that the file is whole or absent.
+    fn write(&self, dir: &Path) -> Result<()> {
+        let temp = dir.join(META_TEMP);
+        let path = dir.join(META_FILE);
+        let text = burn::config::config_to_json(self);
+        let written = std::fs::File::create(&temp).and_then(|mut file| {
+            std::io::Write::write_all(&mut file, text.as_bytes())?;
+            file.sync_all()
+        });
+        if let Err(e) = written.and_then(|()| std::fs::rename(&temp, &path)) {
+            let _ = std::fs::remove_file(&temp);
+            return Err(record_error(&path, format!("cannot write: {e}")));
+        }
+        Ok(())
+    }
 }
 
 /// A fitted estimator: the per-sample interactions of its training rows, and the
@@ -445,15 +526,79 @@ impl FittedLsmi {
 }
 
 /// The models of a fitted estimator (two KNIFE models and three classifiers per
-/// fold) and its label prior: what [`LsmiConfig::load`] gives back.
+/// fold), its label prior and its configuration: what [`LsmiModels::load`] and
+/// [`LsmiConfig::load`] give back.
 #[derive(Debug)]
 pub struct LsmiModels {
     sets: Vec<Models>,
     pmi: LogitPmi,
     dims: (usize, usize),
+    config: LsmiConfig,
 }
 
 impl LsmiModels {
+    /// The names of the five model records of a set, `fold{k}_{name}.bpk`.
+    const RECORDS: [&'static str; 5] = Models::NAMES;
+
+    /// Loads a model set saved with [`save`](Self::save) into `device`, with the
+    /// configuration stored beside it: nothing else is needed.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Record`] if `lsmi.json` or a model record in `dir` is missing or
+    ///   cannot be read (a save that did not finish leaves no `lsmi.json`), the folder
+    ///   was saved without its configuration (by an earlier version: load it with
+    ///   [`LsmiConfig::load`]), or a record does not fit its model.
+    /// * Otherwise as [`LsmiConfig::load`], for a stored configuration or prior out of
+    ///   range.
+    pub fn load(dir: impl AsRef<Path>, device: &Device) -> Result<LsmiModels> {
+        let dir = dir.as_ref();
+        let mut meta = SavedMeta::read(dir)?;
+        let Some(config) = meta.config.take() else {
+            return Err(record_error(
+                &dir.join(META_FILE),
+                "saved without its configuration (by an earlier version of lsmi): \
+                 load it with LsmiConfig::load on the configuration it was fitted with",
+            ));
+        };
+        config.validate()?;
+        config.load_saved(dir, meta, device)
+    }
+
+    /// Whether `name` is a file that [`save`](Self::save) writes into its folder (or
+    /// removes there, left by a previous model set): `lsmi.json`, its temporary
+    /// `.lsmi.json.tmp`, or a model record `fold{k}_{model}.bpk`.
+    pub fn is_saved_file(name: &str) -> bool {
+        if name == META_FILE || name == META_TEMP {
+            return true;
+        }
+        let Some(rest) = name
+            .strip_prefix("fold")
+            .and_then(|r| r.strip_suffix(".bpk"))
+        else {
+            return false;
+        };
+        let Some((set, model)) = rest.split_once('_') else {
+            return false;
+        };
+        !set.is_empty() && set.bytes().all(|b| b.is_ascii_digit()) && Self::RECORDS.contains(&model)
+    }
+
+    /// The configuration the models were fitted with (or loaded with).
+    pub fn config(&self) -> &LsmiConfig {
+        &self.config
+    }
+
+    /// The number of features `(d1, d2)` of the two modalities the models take.
+    pub fn feature_counts(&self) -> (usize, usize) {
+        self.dims
+    }
+
+    /// The number of model sets: the cross-fitting folds, or 1 in-sample.
+    pub fn num_sets(&self) -> usize {
+        self.sets.len()
+    }
+
     /// The label prior `p(y)` in use.
     pub fn prior(&self) -> &ClassPrior {
         self.pmi.prior()
@@ -535,31 +680,66 @@ impl LsmiModels {
         Lsmi.decompose(terms)
     }
 
-    /// Saves every model (burn records) and the prior into the folder `dir`.
+    /// Saves every model (burn records), the prior and the configuration into the
+    /// folder `dir`, created if needed; [`LsmiModels::load`] brings them back.
+    ///
+    /// The metadata file `lsmi.json` (feature counts, prior, configuration) is
+    /// removed first and written last, through a temporary file renamed into place,
+    /// so a save that fails or is interrupted leaves a folder that does not load
+    /// (an error, not a half-written model set). Records of a previous, larger model
+    /// set in `dir` (`fold{k}_{model}.bpk` beyond the new sets) are removed; no other
+    /// file in `dir` is touched.
     ///
     /// # Errors
     ///
-    /// * [`LsmiError::Record`] if `dir` cannot be created, or a model record or `lsmi.json`
-    ///   cannot be written.
+    /// * [`LsmiError::Record`] if `dir` cannot be created, or a model record or
+    ///   `lsmi.json` cannot be written or replaced.
     pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
         let dir = dir.as_ref();
-        std::fs::create_dir_all(dir)
-            .map_err(|e| LsmiError::Record(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| record_error(dir, e))?;
+        let remove = |path: &Path| match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(record_error(path, format!("cannot remove: {e}")))
+            }
+            _ => Ok(()),
+        };
+        remove(&dir.join(META_FILE))?;
         for (set, models) in self.sets.iter().enumerate() {
-            let file = |name: &str| dir.join(format!("fold{set}_{name}.bpk"));
+            let file = |name: &str| dir.join(model_file(set, name));
             models.knife1.save(file("knife1"))?;
             models.knife2.save(file("knife2"))?;
             models.classifier1.save(file("classifier1"))?;
             models.classifier2.save(file("classifier2"))?;
             models.classifier12.save(file("classifier12"))?;
+            for name in Self::RECORDS {
+                // On disk before `lsmi.json` names them.
+                let path = file(name);
+                std::fs::File::open(&path)
+                    .and_then(|f| f.sync_all())
+                    .map_err(|e| record_error(&path, e))?;
+            }
+        }
+        // The records of a previous model set with more folds.
+        for set in self.sets.len().. {
+            let stale: Vec<_> = Self::RECORDS
+                .iter()
+                .map(|name| dir.join(model_file(set, name)))
+                .filter(|path| path.exists())
+                .collect();
+            if stale.is_empty() {
+                break;
+            }
+            for path in &stale {
+                remove(path)?;
+            }
         }
         SavedMeta {
             d1: self.dims.0,
             d2: self.dims.1,
             sets: self.sets.len(),
             prior: self.pmi.prior().probs().to_vec(),
+            config: Some(self.config.clone()),
         }
-        .save(dir.join("lsmi.json"))
-        .map_err(|e| LsmiError::Record(e.to_string()))
+        .write(dir)
     }
 }

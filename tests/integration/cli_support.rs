@@ -1,5 +1,5 @@
-//! Helpers for the tests that run the `lsmi` binary (`cli.rs` and the CLI part
-//! of `robustness.rs`): temporary folders, `.npy` writers, argument builders and
+//! Helpers for the tests that run the `lsmi` binary (`cli.rs`, `score.rs` and the
+//! CLI part of `robustness.rs`): temporary folders, `.npy` writers, argument builders and
 //! checks of a run's outcome.
 
 use std::path::{Path, PathBuf};
@@ -198,6 +198,22 @@ pub fn estimate_args(
 
 pub fn run_estimate(inputs: &[PathBuf; 3], out: &Path, summary: &Path, extra: &[&str]) -> Output {
     let args = estimate_args(inputs, out, summary, extra);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    lsmi(&args)
+}
+
+/// Runs `score` with the models in `models` on `inputs` (x1, x2, labels), then
+/// `extra`.
+pub fn run_score(
+    models: &Path,
+    inputs: &[PathBuf; 3],
+    out: &Path,
+    summary: &Path,
+    extra: &[&str],
+) -> Output {
+    let mut args = estimate_args(inputs, out, summary, extra);
+    args[0] = "score".into();
+    args.splice(1..1, ["--models".to_string(), text(models)]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     lsmi(&args)
 }

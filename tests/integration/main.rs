@@ -16,6 +16,8 @@ mod synthetic;
 mod cli;
 #[cfg(feature = "cli")]
 mod cli_support;
+#[cfg(feature = "cli")]
+mod score;
 
 /// Without the feature the CLI tests are not compiled; say so in the test
 /// output rather than passing silently.

@@ -7,14 +7,15 @@ use std::path::{Path, PathBuf};
 use clap::ValueEnum;
 use lsmi::{FitStage, LsmiConfig, LsmiError};
 
-use crate::backend;
 use crate::input::{self, Matrix};
 use crate::progress::{StatusLine, bar};
-use crate::report::{OutputArgs, Results};
+use crate::report::{self, OutputArgs};
+use crate::{backend, output};
 
-/// Options of `lsmi estimate`.
+/// The features and labels that `estimate` fits on and `score` scores,
+/// flattened into both.
 #[derive(Debug, clap::Args)]
-pub struct EstimateArgs {
+pub struct DataArgs {
     /// Features of modality 1: [n, d1] floats, one sample per row (.npy f4/f8 or
     /// .csv; a one-feature .npy must have shape (n, 1)).
     #[arg(long, value_name = "FILE")]
@@ -25,6 +26,81 @@ pub struct EstimateArgs {
     /// True class of each sample: [n] integers in 0..C (.npy of any integer dtype, or .csv).
     #[arg(long, value_name = "FILE")]
     pub labels: PathBuf,
+}
+
+impl DataArgs {
+    /// `(flag, path)` of every input, for the checks of the outputs.
+    pub fn flags(&self) -> [(&'static str, &Path); 3] {
+        [
+            ("--x1", &self.x1),
+            ("--x2", &self.x2),
+            ("--labels", &self.labels),
+        ]
+    }
+
+    /// The file of the input the library calls `what`, if it is one of these.
+    fn file(&self, what: &str) -> Option<&Path> {
+        Some(match what {
+            "x1" => &self.x1,
+            "x2" => &self.x2,
+            "labels" => &self.labels,
+            _ => return None,
+        })
+    }
+
+    /// `message` about the input `what`, prefixed with its file if it has one.
+    pub fn in_file(&self, what: &str, message: String) -> String {
+        match self.file(what) {
+            Some(path) => input::file_error(path, message),
+            None => message,
+        }
+    }
+
+    /// A library error about one of these inputs as one line naming its file,
+    /// with `label_note` after an out-of-range label; `None` for other errors.
+    pub fn error(&self, err: &LsmiError, label_note: &str) -> Option<String> {
+        Some(match err {
+            LsmiError::LengthMismatch {
+                what, reference, ..
+            } => {
+                let note = self
+                    .file(reference)
+                    .map(|p| format!(" (`{reference}` is {})", p.display()))
+                    .unwrap_or_default();
+                self.in_file(what, format!("{err}{note}"))
+            }
+            LsmiError::LabelOutOfRange { what, .. } => {
+                self.in_file(what, format!("{err}{label_note}"))
+            }
+            LsmiError::WidthMismatch { what, .. }
+            | LsmiError::Empty { what, .. }
+            | LsmiError::NonFinite { what, .. }
+            | LsmiError::ZeroPriorClass { what, .. } => self.in_file(what, err.to_string()),
+            _ => return None,
+        })
+    }
+
+    /// Reads one modality's features (`what` is `x1` or `x2`), refusing a
+    /// matrix without columns.
+    pub fn features(&self, what: &str) -> Result<Matrix, String> {
+        let path = self.file(what).unwrap_or(&self.x1);
+        let matrix = input::matrix(path, what, input::FEATURES_LAYOUT)?;
+        if matrix.cols == 0 {
+            return Err(input::file_error(
+                path,
+                format!("{what} has no features (shape ({}, 0))", matrix.rows),
+            ));
+        }
+        Ok(matrix)
+    }
+}
+
+/// Options of `lsmi estimate`.
+#[derive(Debug, clap::Args)]
+pub struct EstimateArgs {
+    /// --x1, --x2 and --labels.
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Number of classes C (default: the largest label + 1).
     #[arg(long, value_name = "C")]
     pub classes: Option<usize>,
@@ -46,6 +122,13 @@ pub struct EstimateArgs {
     /// --adjust, --device, --out and --summary.
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Also save the fitted models (one set per fold, and the configuration) into
+    /// this folder, for `lsmi score`. It must be new (in an existing folder), empty,
+    /// or hold only a model set saved before, which is replaced; a folder holding
+    /// other files is refused, before the fit. The models are saved before --out
+    /// and --summary are written.
+    #[arg(long, value_name = "DIR")]
+    pub save_models: Option<PathBuf>,
 }
 
 /// A set of hyper-parameters for the five models.
@@ -106,18 +189,7 @@ fn progress_text(stage: &FitStage) -> String {
 
 /// A library error as one line, naming the flag or the file it is about.
 fn library_error(err: LsmiError, args: &EstimateArgs) -> String {
-    let file = |what: &str| -> Option<&Path> {
-        Some(match what {
-            "x1" => &args.x1,
-            "x2" => &args.x2,
-            "labels" => &args.labels,
-            _ => return None,
-        })
-    };
-    let in_file = |what: &str, message: String| match file(what) {
-        Some(path) => input::file_error(path, message),
-        None => message,
-    };
+    let data = &args.data;
     match &err {
         LsmiError::InvalidConfig {
             field: "folds",
@@ -130,48 +202,35 @@ fn library_error(err: LsmiError, args: &EstimateArgs) -> String {
         LsmiError::InvalidConfig { .. } => format!("{err} (preset {})", args.preset.name()),
         LsmiError::TooFewClasses { num_classes } => match args.classes {
             Some(_) => format!("--classes {num_classes}: {err}"),
-            None => in_file("labels", format!("{err}")),
+            None => data.in_file("labels", format!("{err}")),
         },
-        LsmiError::TooFewRows { what: "x1", .. } => in_file("x1", format!("{err}; lower --folds")),
+        LsmiError::TooFewRows { what: "x1", .. } => data.in_file("x1", format!("{err}; lower --folds")),
         // KNIFE's data-row initialisation, on one fold's training rows.
         LsmiError::TooFewRows {
             what: "x",
             rows,
             needed,
             ..
-        } => in_file(
+        } => data.in_file(
             "x1",
             format!(
                 "too few rows: the entropy models of a fold are fitted on {rows} rows but need \
                  at least {needed} (one data row per kernel mean); use more samples or fewer --folds"
             ),
         ),
-        LsmiError::LengthMismatch {
-            what, reference, ..
-        } => {
-            let note = file(reference)
-                .map(|p| format!(" (`{reference}` is {})", p.display()))
-                .unwrap_or_default();
-            in_file(what, format!("{err}{note}"))
-        }
-        LsmiError::LabelOutOfRange { what, .. } => {
+        _ => {
             let note = match args.classes {
                 Some(c) => format!(" (--classes is {c})"),
                 None => String::new(),
             };
-            in_file(what, format!("{err}{note}"))
+            data.error(&err, &note).unwrap_or_else(|| err.to_string())
         }
-        LsmiError::WidthMismatch { what, .. }
-        | LsmiError::Empty { what, .. }
-        | LsmiError::NonFinite { what, .. }
-        | LsmiError::ZeroPriorClass { what, .. } => in_file(what, err.to_string()),
-        _ => err.to_string(),
     }
 }
 
 /// The number of classes: `--classes`, or the largest label + 1.
 fn num_classes(args: &EstimateArgs, labels: &[i64]) -> Result<usize, String> {
-    let error = |message: String| input::file_error(&args.labels, message);
+    let error = |message: String| input::file_error(&args.data.labels, message);
     if let Some((index, label)) = labels.iter().enumerate().find(|&(_, &l)| l < 0) {
         return Err(error(format!(
             "labels[{index}] = {label} is negative: classes are numbered 0..C"
@@ -185,7 +244,7 @@ fn num_classes(args: &EstimateArgs, labels: &[i64]) -> Result<usize, String> {
                 "--classes {classes}: more classes than the {} samples of {}; \
                  give at most one class per sample",
                 labels.len(),
-                args.labels.display()
+                args.data.labels.display()
             ));
         }
         return Ok(classes); // the library checks the labels against it
@@ -220,7 +279,7 @@ fn check_folds(args: &EstimateArgs, rows: usize) -> Result<(), String> {
         return Ok(());
     }
     Err(input::file_error(
-        &args.x1,
+        &args.data.x1,
         format!(
             "--folds {}: too few rows: x1 has {rows} rows but {needed} are needed \
              (two rows per cross-fitting fold); lower --folds",
@@ -229,30 +288,23 @@ fn check_folds(args: &EstimateArgs, rows: usize) -> Result<(), String> {
     ))
 }
 
-/// Reads one modality's features, refusing a matrix without columns.
-fn features(path: &Path, what: &str) -> Result<Matrix, String> {
-    let matrix = input::matrix(path, what, input::FEATURES_LAYOUT)?;
-    if matrix.cols == 0 {
-        return Err(input::file_error(
-            path,
-            format!("{what} has no features (shape ({}, 0))", matrix.rows),
-        ));
-    }
-    Ok(matrix)
-}
-
 /// Runs `lsmi estimate` and returns what it prints: the means and the fit time.
 pub fn run(args: &EstimateArgs) -> Result<String, String> {
-    args.output.check(&[
-        ("--x1", &args.x1),
-        ("--x2", &args.x2),
-        ("--labels", &args.labels),
-    ])?;
+    let inputs = args.data.flags();
+    args.output.check(&inputs)?;
+    if let Some(dir) = &args.save_models {
+        let outputs = [
+            ("--out", args.output.out.as_path()),
+            ("--summary", &args.output.summary),
+        ];
+        let others: Vec<_> = inputs.iter().chain(&outputs).copied().collect();
+        output::check_model_folder("--save-models", dir, &others)?;
+    }
     let device = backend::device(args.output.device)?;
-    let x1 = features(&args.x1, "x1")?;
+    let x1 = args.data.features("x1")?;
     check_folds(args, x1.rows)?;
-    let x2 = features(&args.x2, "x2")?;
-    let labels = input::labels(&args.labels)?;
+    let x2 = args.data.features("x2")?;
+    let labels = input::labels(&args.data.labels)?;
     let classes = num_classes(args, &labels)?;
     let mut config = match args.preset {
         Preset::Default => LsmiConfig::new(classes),
@@ -277,21 +329,35 @@ pub fn run(args: &EstimateArgs) -> Result<String, String> {
     }
     progress.finish();
     let fitted = fitted.map_err(lib)?;
-    let results = Results::new(fitted.interactions(), labels, args.output.adjust).map_err(lib)?;
-    results.write(&args.output)?;
 
     let scoring = if args.in_sample {
         "in-sample (models fitted on all samples)".to_string()
     } else {
         format!("{} folds, cross-fitted", args.folds)
     };
-    let lines = [
+    let mut lines = vec![
         format!("classes     {classes}"),
         format!("scoring     {scoring}"),
         format!("preset      {}", args.preset.name()),
         format!("fit time    {:.2} s", fitted.wall_time().as_secs_f64()),
     ];
-    Ok(results.means_table() + &lines.join("\n") + "\n")
+    if let Some(dir) = &args.save_models {
+        lines.push(format!("models      saved in {}", dir.display()));
+    }
+    let save_models = || match &args.save_models {
+        Some(dir) => fitted
+            .save(dir)
+            .map_err(|err| format!("--save-models {}: {err}", dir.display())),
+        None => Ok(()),
+    };
+    report::finish(
+        fitted.interactions(),
+        labels,
+        &args.output,
+        lib,
+        save_models,
+        &lines,
+    )
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //! * `lsmi entropy` fits a KNIFE density model to one modality's features and
 //!   writes `h(x) = -ln p(x)` of every sample (CSV);
 //! * `lsmi estimate` does it all from features: fits both entropy models and the
-//!   three classifiers with cross-fitting and writes what `decompose` writes.
+//!   three classifiers with cross-fitting and writes what `decompose` writes;
+//! * `lsmi score` scores new rows with models saved by `estimate --save-models`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -24,6 +25,7 @@ mod npy;
 mod output;
 mod progress;
 mod report;
+mod score;
 mod table;
 
 /// Per-sample multimodal interactions (LSMI): redundancy r, uniqueness u1 and
@@ -79,6 +81,16 @@ enum Command {
     /// the means to --summary (JSON), and prints the means and the fit time.
     /// While fitting, a progress bar is drawn on stderr when it is a terminal.
     Estimate(estimate::EstimateArgs),
+    /// Score new rows with models saved by `lsmi estimate --save-models`.
+    ///
+    /// Reads x1 [m, d1], x2 [m, d2] and labels [m] as `estimate` does, with the
+    /// widths d1, d2 and the classes of the saved models, and scores every row with
+    /// the mixture of the saved fold models (their mean density and mean class
+    /// probabilities) and the label prior of the rows they were fitted on.
+    ///
+    /// Writes the same files as `estimate`: per-sample values to --out (CSV) and the
+    /// means to --summary (JSON), and prints the means.
+    Score(score::ScoreArgs),
 }
 
 fn main() -> ExitCode {
@@ -98,6 +110,7 @@ fn main() -> ExitCode {
         Command::Decompose(args) => decompose::run(args),
         Command::Entropy(args) => entropy::run(args),
         Command::Estimate(args) => estimate::run(args),
+        Command::Score(args) => score::run(args),
     };
     match result {
         Ok(text) => {

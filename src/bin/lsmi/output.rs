@@ -175,6 +175,85 @@ fn check_output(flag: &str, path: &Path) -> Result<(), String> {
     }
 }
 
+/// Checks the folder `dir` that models will be saved into (`estimate
+/// --save-models`), before any work: it must not be `-` or a file, and must not be
+/// an input or output or hold one. It either does not exist yet, in an existing
+/// folder that files can be created in (it is created when the models are
+/// saved), or it is a folder that files can be created in and that is empty or
+/// holds only the files of a saved model set ([`lsmi::LsmiModels::is_saved_file`]),
+/// which the new set replaces. A folder holding anything else is refused, so that
+/// saving never overwrites or removes an unrelated file.
+pub fn check_model_folder(flag: &str, dir: &Path, others: &[(&str, &Path)]) -> Result<(), String> {
+    let error = |message: String| Err(format!("{flag} {}: {message}", dir.display()));
+    if dir.as_os_str() == "-" || dir.as_os_str().is_empty() {
+        return error("give a folder to save the models in".into());
+    }
+    match fs::metadata(dir) {
+        Ok(metadata) if metadata.is_dir() => {
+            let entries = fs::read_dir(dir)
+                .map_err(|e| format!("{flag} {}: cannot list the folder: {e}", dir.display()))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| {
+                    format!("{flag} {}: cannot list the folder: {e}", dir.display())
+                })?;
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+                if !is_file || !lsmi::LsmiModels::is_saved_file(&name) {
+                    return error(format!(
+                        "the folder holds {name:?}, which is not a file of a saved model set; \
+                         give a new or empty folder, or one holding only saved models"
+                    ));
+                }
+            }
+        }
+        Ok(_) => return error("is a file; give a folder (new, empty, or of saved models)".into()),
+        Err(_) => {
+            if dir.file_name().is_none() {
+                return error("is not a folder name".into());
+            }
+            match fs::metadata(folder(dir)) {
+                Ok(metadata) if metadata.is_dir() => {}
+                Ok(_) => return error(format!("{} is not a folder", folder(dir).display())),
+                Err(_) => {
+                    return error(format!(
+                        "the folder {} does not exist",
+                        folder(dir).display()
+                    ));
+                }
+            }
+        }
+    }
+    // Creating (and removing) a temporary file proves the folder is writable.
+    let probe = match dir.is_dir() {
+        true => sibling(&dir.join("lsmi.json"), "tmp"),
+        false => sibling(dir, "tmp"),
+    };
+    match create_new(&probe) {
+        Ok(_) => {
+            let _ = fs::remove_file(&probe);
+        }
+        Err(e) => {
+            return error(format!(
+                "cannot create files in {}: {e}",
+                folder(&probe).display()
+            ));
+        }
+    }
+    let identity = Identity::of(dir);
+    for &(other_flag, path) in others {
+        let inside = Identity::of(folder(path));
+        if identity.same(&Identity::of(path)) || identity.same(&inside) {
+            return error(format!(
+                "{other_flag} {} is that folder or in it; keep inputs and outputs out of \
+                 the models' folder",
+                path.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Sleeps for the milliseconds in the environment variable `name`, if set: a
 /// hook for the tests of interrupted and concurrent runs.
 fn test_pause(name: &str) {

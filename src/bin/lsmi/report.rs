@@ -1,10 +1,10 @@
-//! What `decompose` and `estimate` share: the options saying how to compute
-//! and where to write, the per-sample CSV, the summary JSON and the table of
-//! means they print.
+//! What `decompose`, `estimate` and `score` share: the options saying how to
+//! compute and where to write, the per-sample CSV, the summary JSON and the
+//! table of means they print.
 
 use std::path::{Path, PathBuf};
 
-use lsmi::{HostInteractions, Interactions, Summary};
+use lsmi::{HostInteractions, Interactions, LsmiError, Summary};
 
 use crate::backend::DeviceName;
 use crate::json::Json;
@@ -135,4 +135,22 @@ impl Results {
             (&output.summary, self.summary_json()),
         ])
     }
+}
+
+/// What `estimate` and `score` do once the interactions are computed: reads
+/// them back (adjusted with `--adjust`), runs `before_writing` (saving the
+/// models), writes `--out` and `--summary`, and returns what to print: the
+/// table of means, then `lines`.
+pub fn finish(
+    raw: &Interactions,
+    labels: Vec<i64>,
+    output: &OutputArgs,
+    lib: impl Fn(LsmiError) -> String,
+    before_writing: impl FnOnce() -> Result<(), String>,
+    lines: &[String],
+) -> Result<String, String> {
+    let results = Results::new(raw, labels, output.adjust).map_err(lib)?;
+    before_writing()?;
+    results.write(output)?;
+    Ok(results.means_table() + &lines.join("\n") + "\n")
 }

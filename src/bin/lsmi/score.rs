@@ -1,0 +1,96 @@
+//! `lsmi score`: per-sample LSMI of new rows from models saved by `lsmi estimate
+//! --save-models`, written in the same form as `estimate`.
+
+use std::path::PathBuf;
+
+use lsmi::{LsmiError, LsmiModels};
+
+use crate::backend;
+use crate::estimate::DataArgs;
+use crate::input;
+use crate::report::{self, OutputArgs};
+
+/// Options of `lsmi score`.
+#[derive(Debug, clap::Args)]
+pub struct ScoreArgs {
+    /// The folder of models saved by `lsmi estimate --save-models`.
+    #[arg(long, value_name = "DIR")]
+    pub models: PathBuf,
+    /// --x1, --x2 and --labels.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// --adjust, --device, --out and --summary.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// A library error as one line, naming the file (or the models) it is about.
+fn library_error(err: LsmiError, args: &ScoreArgs, models: &LsmiModels) -> String {
+    let dir = args.models.display();
+    let note = match &err {
+        LsmiError::LabelOutOfRange { .. } => format!(
+            " (the models in {dir} were fitted on {} classes)",
+            models.config().num_classes
+        ),
+        _ => String::new(),
+    };
+    match &err {
+        LsmiError::ZeroPriorClass { what, .. } => args.data.in_file(
+            what,
+            format!(
+                "{err} (no sample of that class was among those the models in {dir} were fitted on)"
+            ),
+        ),
+        _ => args
+            .data
+            .error(&err, &note)
+            .unwrap_or_else(|| err.to_string()),
+    }
+}
+
+/// Runs `lsmi score` and returns what it prints: the means and where the models
+/// came from.
+pub fn run(args: &ScoreArgs) -> Result<String, String> {
+    let mut inputs = args.data.flags().to_vec();
+    inputs.push(("--models", &args.models));
+    args.output.check(&inputs)?;
+    let device = backend::device(args.output.device)?;
+    let dir = &args.models;
+    let models = LsmiModels::load(dir, &device)
+        .map_err(|err| format!("--models {}: {err}", dir.display()))?;
+    let lib = |err| library_error(err, args, &models);
+
+    // Widths first, each as soon as its file is read.
+    let (d1, d2) = models.feature_counts();
+    let read = |what: &'static str, expected: usize| {
+        let matrix = args.data.features(what)?;
+        if matrix.cols != expected {
+            return Err(args.data.in_file(
+                what,
+                format!(
+                    "{what} has {} feature{} but the models in {} were fitted on {expected}",
+                    matrix.cols,
+                    if matrix.cols == 1 { "" } else { "s" },
+                    dir.display()
+                ),
+            ));
+        }
+        Ok(matrix.into_tensor(&device))
+    };
+    let x1 = read("x1", d1)?;
+    let x2 = read("x2", d2)?;
+    let labels = input::labels(&args.data.labels)?;
+    let raw = models
+        .transform(x1, x2, input::labels_tensor(&labels, &device))
+        .map_err(lib)?;
+
+    let lines = [
+        format!("classes     {}", models.config().num_classes),
+        format!(
+            "scoring     mixture of {} saved model sets",
+            models.num_sets()
+        ),
+        format!("models      {}", dir.display()),
+    ];
+    report::finish(&raw, labels, &args.output, lib, || Ok(()), &lines)
+}
