@@ -6,6 +6,8 @@ use lsmi::burn::tensor::{Device, Int, Tensor, TensorData};
 /// checks (decomposition, PMI, KNIFE density and fitting steps, the online API,
 /// input validation) run on all of them.
 pub fn devices() -> Vec<(&'static str, Device)> {
+    // Pushed to only with wgpu.
+    #[cfg_attr(not(feature = "wgpu"), allow(unused_mut))]
     let mut devices = cpu_devices();
     #[cfg(feature = "wgpu")]
     devices.push(("wgpu", wgpu()));

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
-use lsmi::burn::tensor::{Tensor, TensorData};
+use lsmi::burn::tensor::{Device, Tensor, TensorData};
 use lsmi::{Decomposer, LabelPrior, LogitPmi, Lsmi, LsmiError, PointwiseTerms};
 
 use crate::backend;
@@ -97,14 +97,51 @@ fn library_error(err: LsmiError, args: &DecomposeArgs) -> String {
     }
 }
 
+/// The six inputs of `decompose` as read from their files, before the
+/// library's checks.
+pub struct Inputs {
+    pub labels: Vec<i64>,
+    pub logits1: Matrix,
+    pub logits2: Matrix,
+    pub logits12: Matrix,
+    pub h1: Vec<f32>,
+    pub h2: Vec<f32>,
+}
+
+impl Inputs {
+    /// Reads the files named in `args`.
+    fn load(args: &DecomposeArgs) -> Result<Self, String> {
+        Ok(Self {
+            labels: input::labels(&args.labels)?,
+            logits1: input::matrix(&args.logits1, "logits1", input::LOGITS_LAYOUT)?,
+            logits2: input::matrix(&args.logits2, "logits2", input::LOGITS_LAYOUT)?,
+            logits12: input::matrix(&args.logits12, "logits12", input::LOGITS_LAYOUT)?,
+            h1: input::vector(&args.h1, "h1")?,
+            h2: input::vector(&args.h2, "h2")?,
+        })
+    }
+}
+
 fn compute(args: &DecomposeArgs) -> Result<Results, String> {
     let device = backend::device(args.output.device)?;
-    let labels = input::labels(&args.labels)?;
-    let logits1 = input::matrix(&args.logits1, "logits1", input::LOGITS_LAYOUT)?;
-    let logits2 = input::matrix(&args.logits2, "logits2", input::LOGITS_LAYOUT)?;
-    let logits12 = input::matrix(&args.logits12, "logits12", input::LOGITS_LAYOUT)?;
-    let h1 = input::vector(&args.h1, "h1")?;
-    let h2 = input::vector(&args.h2, "h2")?;
+    compute_from(args, Inputs::load(args)?, &device)
+}
+
+/// Checks `inputs` and decomposes them on `device`; `args` gives the prior,
+/// `--adjust` and the file names for messages.
+pub fn compute_from(
+    args: &DecomposeArgs,
+    inputs: Inputs,
+    device: &Device,
+) -> Result<Results, String> {
+    let Inputs {
+        labels,
+        logits1,
+        logits2,
+        logits12,
+        h1,
+        h2,
+    } = inputs;
     let lib = |err| library_error(err, args);
 
     let num_classes = logits1.cols;
@@ -116,12 +153,12 @@ fn compute(args: &DecomposeArgs) -> Result<Results, String> {
     .map_err(lib)?;
     let pmi = LogitPmi::new(prior);
 
-    let matrix = |m: Matrix| m.into_tensor(&device);
+    let matrix = |m: Matrix| m.into_tensor(device);
     let vector = |v: Vec<f32>| {
         let n = v.len();
-        Tensor::<1>::from_data(TensorData::new(v, [n]), &device)
+        Tensor::<1>::from_data(TensorData::new(v, [n]), device)
     };
-    let label_tensor = input::labels_tensor(&labels, &device);
+    let label_tensor = input::labels_tensor(&labels, device);
     let terms = PointwiseTerms::from_logits(
         vector(h1),
         vector(h2),

@@ -38,14 +38,19 @@ fn load(path: &Path) -> Result<Array, String> {
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
-    let array = if ext.as_deref() == Some("npy") || npy::is_npy(&bytes) {
+    decode(bytes, ext.as_deref() == Some("npy")).map_err(|e| file_error(path, e))
+}
+
+/// Decodes a file's bytes: as `.npy` when `npy_extension` or the magic string
+/// says so, else as CSV. Errors are one line, without the file name.
+pub fn decode(bytes: Vec<u8>, npy_extension: bool) -> Result<Array, String> {
+    if npy_extension || npy::is_npy(&bytes) {
         npy::parse(&bytes)
     } else {
         let text = String::from_utf8(bytes)
-            .map_err(|_| "not a .npy file and not UTF-8 text (CSV)".to_string());
-        text.and_then(|t| parse_csv(&t))
-    };
-    array.map_err(|e| file_error(path, e))
+            .map_err(|_| "not a .npy file and not UTF-8 text (CSV)".to_string())?;
+        parse_csv(&text)
+    }
 }
 
 /// Parses comma-separated numbers, one row per line, into a `[rows, cols]`
@@ -140,7 +145,11 @@ fn non_empty(path: &Path, n: usize) -> Result<(), String> {
 
 /// Labels: one integer per sample (any integer dtype; integral floats in CSV).
 pub fn labels(path: &Path) -> Result<Vec<i64>, String> {
-    let array = load(path)?;
+    labels_of(path, load(path)?)
+}
+
+/// [`labels`] from the decoded `array` of `path`.
+pub fn labels_of(path: &Path, array: Array) -> Result<Vec<i64>, String> {
     let n = column_len(path, &array, "labels")?;
     non_empty(path, n)?;
     match array.values {
@@ -202,7 +211,11 @@ fn floats(path: &Path, array: Array, what: &str) -> Result<Vec<f32>, String> {
 
 /// One float per sample, e.g. `h(x)`.
 pub fn vector(path: &Path, what: &str) -> Result<Vec<f32>, String> {
-    let array = load(path)?;
+    vector_of(path, load(path)?, what)
+}
+
+/// [`vector`] from the decoded `array` of `path`.
+pub fn vector_of(path: &Path, array: Array, what: &str) -> Result<Vec<f32>, String> {
     let n = column_len(path, &array, what)?;
     non_empty(path, n)?;
     floats(path, array, what)
@@ -217,7 +230,11 @@ pub const FEATURES_LAYOUT: &str = "[n samples, d features] (one feature: shape (
 /// A 2-D float array, e.g. logits `[n, C]` or features `[n, d]`; `layout`
 /// describes the expected shape in the message when it is not 2-D.
 pub fn matrix(path: &Path, what: &str, layout: &str) -> Result<Matrix, String> {
-    let array = load(path)?;
+    matrix_of(path, load(path)?, what, layout)
+}
+
+/// [`matrix`] from the decoded `array` of `path`.
+pub fn matrix_of(path: &Path, array: Array, what: &str, layout: &str) -> Result<Matrix, String> {
     let (rows, cols) = match array.shape[..] {
         [rows, cols] => (rows, cols),
         _ => {

@@ -18,6 +18,8 @@ mod backend;
 mod decompose;
 mod entropy;
 mod estimate;
+#[cfg(test)]
+mod fuzz;
 mod gates;
 mod input;
 mod json;

@@ -273,7 +273,8 @@ impl Parser {
             Ok(())
         } else {
             Err(match self.peek() {
-                Some(found) => format!("expected '{c}' at offset {}, found '{found}'", self.pos),
+                // Escaped: a control character from the file must not reach the terminal.
+                Some(found) => format!("expected '{c}' at offset {}, found {found:?}", self.pos),
                 None => format!("expected '{c}' at offset {}, found the end", self.pos),
             })
         }
