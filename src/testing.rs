@@ -3,7 +3,7 @@
 //! Researchers who write their own redundancy measure, or their own estimator of
 //! the pointwise terms, can check it the way this crate checks [`Lsmi`]:
 //!
-//! * **strategies** ([`proptest`]) for random finite pointwise terms — with ties
+//! * **strategies** ([`proptest`](mod@proptest)) for random finite pointwise terms — with ties
 //!   and magnitudes up to 1e3 — ([`terms`]), random joint pmfs over small
 //!   alphabets ([`joint_pmf`]), Gaussian-family parameters ([`gaussian_family`])
 //!   and logits with labels ([`logits`]);
