@@ -223,3 +223,23 @@ pub(crate) fn vector(values: Vec<f32>, device: &Device) -> Tensor<1> {
     let len = values.len();
     Tensor::from_data(TensorData::new(values, [len]), device)
 }
+
+/// Fails with [`LsmiError::Empty`] for no features and with
+/// [`LsmiError::WidthMismatch`] unless `found == expected`.
+pub(crate) fn features(what: &'static str, found: usize, expected: usize) -> Result<()> {
+    if found == 0 {
+        return Err(LsmiError::Empty {
+            what,
+            unit: "features",
+        });
+    }
+    if found != expected {
+        return Err(LsmiError::WidthMismatch {
+            what,
+            axis: "features",
+            expected,
+            found,
+        });
+    }
+    Ok(())
+}

@@ -636,16 +636,8 @@ impl LsmiModels {
         check::non_empty("x1", rows)?;
         check::same_length("x2", rows2, "x1", rows)?;
         check::same_length("labels", labels.dims()[0], "x1", rows)?;
-        for (what, expected, found) in [("x1", self.dims.0, d1), ("x2", self.dims.1, d2)] {
-            if found != expected {
-                return Err(LsmiError::WidthMismatch {
-                    what,
-                    axis: "features",
-                    expected,
-                    found,
-                });
-            }
-        }
+        check::features("x1", d1, self.dims.0)?;
+        check::features("x2", d2, self.dims.1)?;
         let scores = self
             .sets
             .iter()

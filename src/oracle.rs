@@ -134,6 +134,11 @@ impl JointPmf {
         self.num_classes
     }
 
+    /// The alphabet sizes `(n1, n2, num_classes)` of `x1`, `x2` and `y`.
+    pub fn shape(&self) -> (usize, usize, usize) {
+        (self.n1, self.n2, self.num_classes)
+    }
+
     /// Exact pointwise terms and LSMI for every event with `p > 0`, and their
     /// probability-weighted means.
     pub fn decompose(&self) -> OracleDecomposition {

@@ -435,17 +435,8 @@ pub fn check_decomposer<D: Decomposer + ?Sized>(
     terms: &ExactTerms,
     device: &Device,
 ) -> Result<Report> {
-    let rows: Vec<[f64; 5]> = (0..terms.len())
-        .map(|k| {
-            [
-                terms.h1[k],
-                terms.h2[k],
-                terms.i1[k],
-                terms.i2[k],
-                terms.i12[k],
-            ]
-        })
-        .collect();
+    let rows: Vec<[f64; 5]> = (0..terms.len()).filter_map(|k| terms.row(k)).collect();
+    crate::check::same_length("terms.h2 … terms.i12", rows.len(), "terms.h1", terms.len())?;
     let run = |rows: &[[f64; 5]]| -> Result<HostInteractions> {
         decomposer.decompose(terms_on(rows, device)?)?.to_host()
     };

@@ -218,7 +218,7 @@ impl KnifeConfig {
     pub fn init_from_data(&self, x: &Tensor<2>) -> Result<Knife> {
         self.validate()?;
         let [rows, dim] = x.dims();
-        check_features("x", dim, self.dim)?;
+        check::features("x", dim, self.dim)?;
         check::non_empty("x", rows)?;
         check::finite("x", x)?;
         let device = x.device();
@@ -429,7 +429,7 @@ impl Entropy for Knife {
 
     fn pointwise_entropy(&self, x: Tensor<2>) -> Result<Tensor<1>> {
         let [rows, dim] = x.dims();
-        check_features("x", dim, self.dim)?;
+        check::features("x", dim, self.dim)?;
         check::non_empty("x", rows)?;
         check::finite("x", &x)?;
         let chunk = (INFERENCE_ELEMENTS / (self.kernels * self.dim)).max(1);
@@ -442,22 +442,4 @@ impl Entropy for Knife {
             .collect();
         Ok(Tensor::cat(parts, 0))
     }
-}
-
-fn check_features(what: &'static str, found: usize, expected: usize) -> Result<()> {
-    if found == 0 {
-        return Err(LsmiError::Empty {
-            what,
-            unit: "features",
-        });
-    }
-    if found != expected {
-        return Err(LsmiError::WidthMismatch {
-            what,
-            axis: "features",
-            expected,
-            found,
-        });
-    }
-    Ok(())
 }

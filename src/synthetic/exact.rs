@@ -32,6 +32,18 @@ impl ExactTerms {
         self.h1.is_empty()
     }
 
+    /// Sample `index` as `[h1, h2, i1, i2, i12]`, or `None` past the end (or
+    /// where a column is shorter).
+    pub fn row(&self, index: usize) -> Option<[f64; 5]> {
+        Some([
+            *self.h1.get(index)?,
+            *self.h2.get(index)?,
+            *self.i1.get(index)?,
+            *self.i2.get(index)?,
+            *self.i12.get(index)?,
+        ])
+    }
+
     /// The exact pointwise interactions (paper eqs. 2, 5, 6), through the same
     /// arithmetic as the estimator.
     pub fn decompose(&self) -> ExactInteractions {

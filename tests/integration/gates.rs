@@ -1,7 +1,7 @@
 //! The exact discrete oracle against the paper's gate values and an independent
 //! computation, and the device decomposer against the oracle.
 
-use lsmi::{Decomposer, Gate, JointPmf, Lsmi, Summary};
+use lsmi::{Decomposer, Gate, Lsmi, Summary};
 use proptest::prelude::*;
 
 use crate::common::{close, devices, read, reference_shift};
@@ -97,28 +97,15 @@ fn gate_means_match_oracles_raw_and_adjusted() {
     }
 }
 
-/// A joint pmf over small alphabets (`n1, n2, C ∈ 1..=3`), about a quarter of
-/// its cells zero, as `(n1, n2, C, probabilities)` in the oracle's layout.
-fn random_pmf() -> impl Strategy<Value = (usize, usize, usize, Vec<f64>)> {
-    (1usize..=3, 1usize..=3, 1usize..=3).prop_flat_map(|(n1, n2, c)| {
-        let cell = prop_oneof![1 => Just(0.0), 3 => 0.01f64..1.0];
-        prop::collection::vec(cell, n1 * n2 * c)
-            .prop_filter("some mass", |w| w.iter().sum::<f64>() > 0.0)
-            .prop_map(move |weights| {
-                let total: f64 = weights.iter().sum();
-                (n1, n2, c, weights.iter().map(|w| w / total).collect())
-            })
-    })
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     /// Every event of the exact oracle, raw and adjusted, against the
     /// definitions evaluated here by brute-force marginal sums.
     #[test]
-    fn oracle_events_match_an_independent_computation((n1, n2, c, probs) in random_pmf()) {
-        let p = |x1: usize, x2: usize, y: usize| probs[(x1 * n2 + x2) * c + y];
+    fn oracle_events_match_an_independent_computation(pmf in lsmi::testing::joint_pmf()) {
+        let (n1, n2, c) = pmf.shape();
+        let p = |x1: usize, x2: usize, y: usize| pmf.p(x1, x2, y);
         // A marginal: the sum of p over every cell that `keep` accepts.
         let marginal = |keep: &dyn Fn(usize, usize, usize) -> bool| {
             let mut total = 0.0;
@@ -133,8 +120,13 @@ proptest! {
             }
             total
         };
-        let oracle = JointPmf::new(n1, n2, c, probs.clone()).unwrap().decompose();
-        let cells = probs.iter().filter(|&&q| q > 0.0).count();
+        let oracle = pmf.decompose();
+        let mut cells = 0;
+        for a in 0..n1 {
+            for b in 0..n2 {
+                cells += (0..c).filter(|&y| p(a, b, y) > 0.0).count();
+            }
+        }
         prop_assert_eq!(oracle.events.len(), cells);
         let mut means = [0.0; 4];
         for e in &oracle.events {

@@ -15,17 +15,7 @@ use crate::common::{definitions, devices, labels, matrix, read};
 
 /// The samples of `terms` as rows `[h1, h2, i1, i2, i12]`.
 fn rows(terms: &ExactTerms) -> Vec<[f64; 5]> {
-    (0..terms.len())
-        .map(|k| {
-            [
-                terms.h1[k],
-                terms.h2[k],
-                terms.i1[k],
-                terms.i2[k],
-                terms.i12[k],
-            ]
-        })
-        .collect()
+    (0..terms.len()).map(|k| terms.row(k).unwrap()).collect()
 }
 
 fn decompose(terms: &ExactTerms, device: &Device) -> Interactions {
