@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::cli_support::{
     Dtype, TempDir, as_f64, failed, lsmi, npy_bytes, printed_entropy, read_json, run_decompose,
-    run_entropy, run_estimate, stdout, write_gaussian_inputs, write_npy,
+    run_entropy, run_estimate, run_score, stdout, write_gaussian_inputs, write_npy,
 };
 use crate::common::reference_shift;
 
@@ -1008,5 +1008,144 @@ fn estimate_rejects_bad_inputs_without_output() {
         &out,
         &summary,
         &["x1.npy", "3 rows", "--folds"],
+    );
+}
+
+// ---------------------------------------------------------------- --per-class
+
+/// The `--per-class` CSV has one row per class that occurs among the labels of
+/// the per-sample CSV `out`, in class order, holding the means of that class's
+/// rows (adjusted or not, as `out`) and their count.
+fn check_per_class(out: &Path, per_class: &Path) {
+    let (_, rows) = read_per_sample(out);
+    let (header, classes) = read_per_sample(per_class);
+    assert_eq!(
+        header,
+        [
+            "class", "n", "R", "U1", "U2", "S", "I1", "I2", "I12", "H1", "H2"
+        ]
+    );
+    let mut labels: Vec<f64> = rows.iter().map(|r| r[11]).collect();
+    labels.sort_by(f64::total_cmp);
+    labels.dedup();
+    let listed: Vec<f64> = classes.iter().map(|c| c[0]).collect();
+    assert_eq!(listed, labels, "one row per class that occurs, in order");
+    let total: f64 = classes.iter().map(|c| c[1]).sum();
+    assert_eq!(total, rows.len() as f64, "the counts sum to the rows");
+    // Per-sample columns of R, U1, U2, S, I1, I2, I12, H1, H2.
+    let columns = [0, 1, 2, 3, 6, 7, 8, 9, 10];
+    for class in &classes {
+        let members: Vec<&Vec<f64>> = rows.iter().filter(|r| r[11] == class[0]).collect();
+        assert_eq!(class[1], members.len() as f64, "n of class {}", class[0]);
+        for (k, &col) in columns.iter().enumerate() {
+            let mean = members.iter().map(|r| r[col]).sum::<f64>() / members.len() as f64;
+            assert_close(
+                class[2 + k],
+                mean,
+                1e-6,
+                &format!("class {} column {}", class[0], header[2 + k]),
+            );
+        }
+    }
+}
+
+#[test]
+fn decompose_per_class_means_are_the_class_means_of_the_rows() {
+    for gate in Gate::ALL {
+        for adjust in [false, true] {
+            let dir = TempDir::new("per-class");
+            let inputs = write_inputs_npy(&dir, &gate_data(gate), Dtype::F32, Dtype::I64);
+            let (out, summary) = (dir.path("per_sample.csv"), dir.path("summary.json"));
+            let per_class = dir.path("per_class.csv");
+            let mut extra = vec!["--per-class", per_class.to_str().unwrap()];
+            if adjust {
+                extra.push("--adjust");
+            }
+            stdout(&run_decompose(&inputs, &out, &summary, &extra));
+            check_per_class(&out, &per_class);
+        }
+    }
+}
+
+#[test]
+fn estimate_and_score_per_class_means_are_the_class_means_of_the_rows() {
+    let dir = TempDir::new("estimate-per-class");
+    let (inputs, sample) = write_gaussian_inputs(&dir, 200, 15, Dtype::F32, 1.0);
+    let (out, summary) = (dir.path("out.csv"), dir.path("summary.json"));
+    let (per_class, models) = (dir.path("classes.csv"), dir.path("models"));
+    let (per_class_text, models_text) = (per_class.display().to_string(), models.display());
+    let models_text = models_text.to_string();
+    let extra = [
+        "--folds",
+        "2",
+        "--adjust",
+        "--per-class",
+        &per_class_text,
+        "--save-models",
+        &models_text,
+    ];
+    stdout(&run_estimate(&inputs, &out, &summary, &extra));
+    check_estimate_outputs(&out, &summary, &sample.labels, true);
+    check_per_class(&out, &per_class);
+
+    // `score` writes the same file for the saved models, without --adjust too.
+    std::fs::remove_file(&per_class).unwrap();
+    let extra = ["--per-class", per_class_text.as_str()];
+    stdout(&run_score(&models, &inputs, &out, &summary, &extra));
+    check_per_class(&out, &per_class);
+}
+
+#[test]
+fn per_class_refuses_an_output_or_input_before_any_work() {
+    let dir = TempDir::new("per-class-refused");
+    let inputs = write_inputs_npy(&dir, &gate_data(Gate::Or), Dtype::F32, Dtype::I64);
+    // A broken input: refusing the outputs must come before reading it.
+    std::fs::write(&inputs[1], "not numbers").unwrap();
+    let (out, summary) = (dir.path("out.csv"), dir.path("summary.json"));
+    let out_text = out.display().to_string();
+    let output = run_decompose(&inputs, &out, &summary, &["--per-class", &out_text]);
+    assert_failed(
+        output,
+        &dir,
+        &out,
+        &summary,
+        &["--out and --per-class", "two different files"],
+    );
+    let input = inputs[0].display().to_string();
+    let output = run_decompose(&inputs, &out, &summary, &["--per-class", &input]);
+    assert_failed(
+        output,
+        &dir,
+        &out,
+        &summary,
+        &["--per-class", "is the input --labels", "labels.npy"],
+    );
+    assert_eq!(
+        std::fs::read(&inputs[0]).unwrap(),
+        std::fs::read(dir.path("labels.npy")).unwrap()
+    );
+
+    // estimate: the same, before reading (here: a broken x1) or fitting.
+    let (inputs, _) = write_gaussian_inputs(&dir, 40, 16, Dtype::F32, 1.0);
+    let labels_before = std::fs::read(&inputs[2]).unwrap();
+    std::fs::write(&inputs[0], "not numbers").unwrap();
+    let output = run_estimate(&inputs, &out, &summary, &["--per-class", &out_text]);
+    assert_failed(output, &dir, &out, &summary, &["--out and --per-class"]);
+    let labels = inputs[2].display().to_string();
+    let output = run_estimate(&inputs, &out, &summary, &["--per-class", &labels]);
+    assert_failed(
+        output,
+        &dir,
+        &out,
+        &summary,
+        &["--per-class", "is the input --labels"],
+    );
+    assert_eq!(std::fs::read(&inputs[2]).unwrap(), labels_before);
+    assert!(
+        !dir.names()
+            .iter()
+            .any(|n| n.ends_with(".csv") || n.ends_with(".json")),
+        "no output written: {:?}",
+        dir.names()
     );
 }

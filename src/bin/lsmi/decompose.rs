@@ -35,7 +35,7 @@ pub struct DecomposeArgs {
     /// Label prior p(y) used for h(y): the label frequencies of --labels, or 1/C.
     #[arg(long, value_enum, default_value_t = Prior::Empirical)]
     pub prior: Prior,
-    /// --adjust, --device, --out and --summary.
+    /// --adjust, --device, --out, --summary and --per-class.
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -170,7 +170,7 @@ pub fn compute_from(
     )
     .map_err(lib)?;
     let raw = Lsmi.decompose(terms).map_err(lib)?;
-    Results::new(&raw, labels, args.output.adjust).map_err(lib)
+    Results::new(&raw, labels, num_classes, &args.output).map_err(lib)
 }
 
 /// Runs `lsmi decompose` and returns what it prints: the means, as a table.

@@ -3,6 +3,7 @@
 //! in the same form as `lsmi decompose`.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
 use lsmi::{FitStage, LsmiConfig, LsmiError};
@@ -119,14 +120,14 @@ pub struct EstimateArgs {
     /// Seed of the folds and of every model.
     #[arg(long, value_name = "S", default_value_t = 0)]
     pub seed: u64,
-    /// --adjust, --device, --out and --summary.
+    /// --adjust, --device, --out, --summary and --per-class.
     #[command(flatten)]
     pub output: OutputArgs,
     /// Also save the fitted models (one set per fold, and the configuration) into
     /// this folder, for `lsmi score`. It must be new (in an existing folder), empty,
     /// or hold only a model set saved before, which is replaced; a folder holding
-    /// other files is refused, before the fit. The models are saved before --out
-    /// and --summary are written.
+    /// other files is refused, before the fit. The models are saved before --out,
+    /// --summary and --per-class are written.
     #[arg(long, value_name = "DIR")]
     pub save_models: Option<PathBuf>,
 }
@@ -163,10 +164,11 @@ const MODELS: [&str; 5] = [
     "classifier12",
 ];
 
-/// The progress line after one epoch: a bar over all models of all folds, then
-/// where the fit is. A model configured with early stopping may end before its
-/// last epoch, so the bar can jump forward at the start of the next model.
-fn progress_text(stage: &FitStage) -> String {
+/// The progress line after one epoch, `elapsed` into the fit: a bar over all
+/// models of all folds, where the fit is, then the time (see [`timing_text`]).
+/// A model configured with early stopping may end before its last epoch, so the
+/// bar can jump forward at the start of the next model.
+fn progress_text(stage: &FitStage, elapsed: Duration) -> String {
     let models = MODELS.len();
     let index = MODELS.iter().position(|&m| m == stage.model).unwrap_or(0);
     let epoch = &stage.epoch;
@@ -177,14 +179,41 @@ fn progress_text(stage: &FitStage) -> String {
     let done = (stage.fold * models + index) as f64 + within;
     let fraction = done / (stage.folds.max(1) * models) as f64;
     format!(
-        "{}  fold {}/{} {} epoch {}/{}",
+        "{}  fold {}/{} {} epoch {}/{}  {}",
         bar(fraction, 30),
         stage.fold + 1,
         stage.folds,
         stage.model,
         epoch.epoch,
-        epoch.epochs
+        epoch.epochs,
+        timing_text(elapsed, fraction)
     )
+}
+
+/// The time part of the progress line: `0:42 elapsed, ~1:10 left`, the time
+/// left extrapolated from the `fraction` of all epochs done in `elapsed`; only
+/// the elapsed time while nothing is done yet (or the fraction is not a number).
+fn timing_text(elapsed: Duration, fraction: f64) -> String {
+    let spent = clock(elapsed.as_secs_f64());
+    if fraction.is_nan() || fraction <= 0.0 {
+        return format!("{spent} elapsed");
+    }
+    let left = elapsed.as_secs_f64() * (1.0 - fraction.min(1.0)) / fraction;
+    format!("{spent} elapsed, ~{} left", clock(left))
+}
+
+/// Whole seconds as `m:ss`, or `h:mm:ss` from an hour on.
+fn clock(seconds: f64) -> String {
+    let total = if seconds.is_finite() {
+        seconds.max(0.0).round() as u64
+    } else {
+        0
+    };
+    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+    match h {
+        0 => format!("{m}:{s:02}"),
+        _ => format!("{h}:{m:02}:{s:02}"),
+    }
 }
 
 /// A library error as one line, naming the flag or the file it is about.
@@ -293,10 +322,7 @@ pub fn run(args: &EstimateArgs) -> Result<String, String> {
     let inputs = args.data.flags();
     args.output.check(&inputs)?;
     if let Some(dir) = &args.save_models {
-        let outputs = [
-            ("--out", args.output.out.as_path()),
-            ("--summary", &args.output.summary),
-        ];
+        let outputs = args.output.flags();
         let others: Vec<_> = inputs.iter().chain(&outputs).copied().collect();
         output::check_model_folder("--save-models", dir, &others)?;
     }
@@ -316,11 +342,12 @@ pub fn run(args: &EstimateArgs) -> Result<String, String> {
     let lib = |err| library_error(err, args);
 
     let mut progress = StatusLine::new();
+    let start = Instant::now();
     let fitted = config.fit_with_progress(
         x1.into_tensor(&device),
         x2.into_tensor(&device),
         input::labels_tensor(&labels, &device),
-        &mut |stage: &FitStage| progress.draw(&progress_text(stage)),
+        &mut |stage: &FitStage| progress.draw(&progress_text(stage, start.elapsed())),
     );
     if fitted.is_ok() {
         let sets = if args.in_sample { 1 } else { args.folds };
@@ -353,6 +380,7 @@ pub fn run(args: &EstimateArgs) -> Result<String, String> {
     report::finish(
         fitted.interactions(),
         labels,
+        classes,
         &args.output,
         lib,
         save_models,
@@ -388,24 +416,47 @@ mod tests {
 
     #[test]
     fn progress_counts_every_model_of_every_fold() {
+        let secs = Duration::from_secs;
         // Fold 3 of 5 (index 2): 10 models done, then 4 and 7/30 of the fifth.
-        let text = progress_text(&stage(2, 5, "classifier12", 7, 30));
+        let text = progress_text(&stage(2, 5, "classifier12", 7, 30), secs(42));
         let fraction = (2.0 * 5.0 + 4.0 + 7.0 / 30.0) / 25.0;
         assert!(text.starts_with(&bar(fraction, 30)), "{text}");
         assert!(text.contains(" 56%"), "{text}");
         assert!(
-            text.ends_with("  fold 3/5 classifier12 epoch 7/30"),
+            text.contains("  fold 3/5 classifier12 epoch 7/30  0:42 elapsed, ~"),
             "{text}"
         );
-        let first = progress_text(&stage(0, 3, "knife1", 1, 40));
+        assert!(text.ends_with(&timing_text(secs(42), fraction)), "{text}");
+        let first = progress_text(&stage(0, 3, "knife1", 1, 40), secs(1));
         assert!(
             first.contains("   0%") && first.contains("fold 1/3 knife1"),
             "{first}"
         );
-        let last = progress_text(&stage(2, 3, "classifier12", 30, 30));
+        let last = progress_text(&stage(2, 3, "classifier12", 30, 30), secs(75));
         assert!(last.contains("100%"), "{last}");
+        assert!(last.ends_with("1:15 elapsed, ~0:00 left"), "{last}");
         // In-sample: one set of models.
-        let one = progress_text(&stage(0, 1, "classifier1", 15, 30));
+        let one = progress_text(&stage(0, 1, "classifier1", 15, 30), secs(10));
         assert!(one.contains(" 50%") && one.contains("fold 1/1"), "{one}");
+    }
+
+    #[test]
+    fn timing_extrapolates_from_the_fraction_done() {
+        let secs = Duration::from_secs;
+        assert_eq!(timing_text(secs(42), 0.375), "0:42 elapsed, ~1:10 left");
+        assert_eq!(timing_text(secs(30), 0.5), "0:30 elapsed, ~0:30 left");
+        assert_eq!(timing_text(secs(90), 1.0), "1:30 elapsed, ~0:00 left");
+        assert_eq!(
+            timing_text(secs(1800), 0.25),
+            "30:00 elapsed, ~1:30:00 left"
+        );
+        assert_eq!(
+            timing_text(Duration::from_millis(4_600), 0.1),
+            "0:05 elapsed, ~0:41 left"
+        );
+        // Nothing done yet: no estimate.
+        assert_eq!(timing_text(secs(3), 0.0), "0:03 elapsed");
+        assert_eq!(timing_text(secs(3), f64::NAN), "0:03 elapsed");
+        assert_eq!(timing_text(secs(3725), 0.0), "1:02:05 elapsed");
     }
 }

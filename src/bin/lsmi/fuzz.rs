@@ -890,6 +890,7 @@ fn run_decompose(
             device: None,
             out: "out.csv".into(),
             summary: "summary.json".into(),
+            per_class: None,
         },
     };
     let decode = |file: &File, path: &Path| {

@@ -48,6 +48,17 @@ pub fn csv_number(value: f32) -> String {
     }
 }
 
+/// As [`csv_number`], for the `f64` means: the shortest text that reads back as
+/// `value` exactly, in exponent form for very small or large magnitudes.
+pub fn csv_number_f64(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude == 0.0 || !magnitude.is_finite() || (1e-4..1e15).contains(&magnitude) {
+        value.to_string()
+    } else {
+        format!("{value:e}")
+    }
+}
+
 /// The folder of `path` (`.` for a bare file name).
 fn folder(path: &Path) -> &Path {
     match path.parent() {

@@ -4,16 +4,17 @@
 
 use std::path::{Path, PathBuf};
 
-use lsmi::{HostInteractions, Interactions, LsmiError, Summary};
+use lsmi::{ClassSummary, HostInteractions, Interactions, LsmiError, Summary};
 
 use crate::backend::DeviceName;
+use crate::input::labels_tensor;
 use crate::json::Json;
-use crate::output::{check_outputs, csv_number, write_all};
+use crate::output::{check_outputs, csv_number, csv_number_f64, write_all};
 use crate::table::{Table, fixed};
 
-/// Options that `decompose` and `estimate` share, flattened into both after
-/// their inputs: how to compute (`--adjust`, `--device`) and where to write
-/// (`--out`, `--summary`).
+/// Options that `decompose`, `estimate` and `score` share, flattened into each
+/// after their inputs: how to compute (`--adjust`, `--device`) and where to write
+/// (`--out`, `--summary`, `--per-class`).
 #[derive(Debug, clap::Args)]
 pub struct OutputArgs {
     /// Apply the reference adjustment: shift every sample by one constant a chosen
@@ -33,47 +34,81 @@ pub struct OutputArgs {
     /// adjust_shift, units).
     #[arg(long, value_name = "FILE")]
     pub summary: PathBuf,
+    /// Also write the means of each class that occurs in the labels as CSV, one
+    /// row per class (class,n,R,U1,U2,S,I1,I2,I12,H1,H2; in nats, adjusted with
+    /// --adjust). Checked like --out.
+    #[arg(long, value_name = "FILE")]
+    pub per_class: Option<PathBuf>,
 }
 
 impl OutputArgs {
-    /// Checks `--out` and `--summary` before any work: writable file paths,
-    /// two different files, neither one of `inputs` (`(flag, path)` pairs).
+    /// `(flag, path)` of every output file: `--out`, `--summary` and, if given,
+    /// `--per-class`.
+    pub fn flags(&self) -> Vec<(&'static str, &Path)> {
+        let mut flags = vec![("--out", self.out.as_path()), ("--summary", &self.summary)];
+        if let Some(path) = &self.per_class {
+            flags.push(("--per-class", path));
+        }
+        flags
+    }
+
+    /// Checks the output files before any work: writable file paths, all
+    /// different, none one of `inputs` (`(flag, path)` pairs).
     pub fn check(&self, inputs: &[(&str, &Path)]) -> Result<(), String> {
-        check_outputs(
-            &[("--out", &self.out), ("--summary", &self.summary)],
-            inputs,
-        )
+        check_outputs(&self.flags(), inputs)
     }
 }
 
 /// The columns of the per-sample CSV, in order.
 pub const CSV_HEADER: &str = "r,u1,u2,s,r_plus,r_minus,i1,i2,i12,h1,h2,label";
 
+/// The columns of the per-class CSV, in order.
+pub const PER_CLASS_HEADER: &str = "class,n,R,U1,U2,S,I1,I2,I12,H1,H2";
+
 /// Per-sample interactions with their labels and means, ready to be written.
 pub struct Results {
     host: HostInteractions,
     labels: Vec<i64>,
     summary: Summary,
+    /// The means of each class that occurs, when `--per-class` asks for them.
+    per_class: Option<Vec<ClassSummary>>,
     /// The constant added to every `r` by `--adjust` (0 without it).
     shift: f64,
 }
 
 impl Results {
-    /// Reads `raw` back to the host, after the reference adjustment when `adjust`.
-    pub fn new(raw: &Interactions, labels: Vec<i64>, adjust: bool) -> lsmi::Result<Self> {
-        let (host, summary, shift) = if adjust {
-            let adjusted = raw.adjust()?;
-            let host = adjusted.interactions.to_host()?;
-            (host, adjusted.summary(), adjusted.shift)
+    /// Reads `raw` back to the host, after the reference adjustment with
+    /// `--adjust`, and with `--per-class` the means of each class of `labels`
+    /// (in `0..num_classes`), from the same (adjusted) interactions.
+    pub fn new(
+        raw: &Interactions,
+        labels: Vec<i64>,
+        num_classes: usize,
+        output: &OutputArgs,
+    ) -> lsmi::Result<Self> {
+        let adjusted = if output.adjust {
+            Some(raw.adjust()?)
         } else {
-            let host = raw.to_host()?;
-            let summary = host.summary()?;
-            (host, summary, 0.0)
+            None
+        };
+        let interactions = adjusted.as_ref().map_or(raw, |a| &a.interactions);
+        let host = interactions.to_host()?;
+        let (summary, shift) = match &adjusted {
+            Some(adjusted) => (adjusted.summary(), adjusted.shift),
+            None => (host.summary()?, 0.0),
+        };
+        let per_class = match output.per_class {
+            Some(_) => {
+                let tensor = labels_tensor(&labels, &interactions.r.device());
+                Some(interactions.per_class(&tensor, num_classes)?)
+            }
+            None => None,
         };
         Ok(Self {
             host,
             labels,
             summary,
+            per_class,
             shift,
         })
     }
@@ -93,6 +128,23 @@ impl Results {
                 text.push(',');
             }
             text.push_str(&label.to_string());
+            text.push('\n');
+        }
+        text
+    }
+
+    /// One line per class that occurs under [`PER_CLASS_HEADER`] (only the
+    /// header without `--per-class`).
+    pub fn per_class_csv(&self) -> String {
+        let mut text = String::from(PER_CLASS_HEADER);
+        text.push('\n');
+        for class in self.per_class.iter().flatten() {
+            let m = &class.summary;
+            text.push_str(&format!("{},{}", class.class, m.n));
+            for value in [m.r, m.u1, m.u2, m.s, m.i1, m.i2, m.i12, m.h1, m.h2] {
+                text.push(',');
+                text.push_str(&csv_number_f64(value));
+            }
             text.push('\n');
         }
         text
@@ -127,29 +179,35 @@ impl Results {
         table.render()
     }
 
-    /// Writes the per-sample CSV to `--out` and the JSON to `--summary`, both or
-    /// neither.
+    /// Writes the per-sample CSV to `--out`, the JSON to `--summary` and, if
+    /// given, the per-class CSV to `--per-class`: all or none.
     pub fn write(&self, output: &OutputArgs) -> Result<(), String> {
-        write_all(&[
-            (&output.out, self.per_sample_csv()),
-            (&output.summary, self.summary_json()),
-        ])
+        let mut outputs = vec![
+            (output.out.as_path(), self.per_sample_csv()),
+            (output.summary.as_path(), self.summary_json()),
+        ];
+        if let Some(path) = &output.per_class {
+            outputs.push((path.as_path(), self.per_class_csv()));
+        }
+        write_all(&outputs)
     }
 }
 
 /// What `estimate` and `score` do once the interactions are computed: reads
 /// them back (adjusted with `--adjust`), runs `before_writing` (saving the
-/// models), writes `--out` and `--summary`, and returns what to print: the
-/// table of means, then `lines`.
+/// models), writes `--out`, `--summary` and `--per-class` (labels in
+/// `0..num_classes`), and returns what to print: the table of means, then
+/// `lines`.
 pub fn finish(
     raw: &Interactions,
     labels: Vec<i64>,
+    num_classes: usize,
     output: &OutputArgs,
     lib: impl Fn(LsmiError) -> String,
     before_writing: impl FnOnce() -> Result<(), String>,
     lines: &[String],
 ) -> Result<String, String> {
-    let results = Results::new(raw, labels, output.adjust).map_err(lib)?;
+    let results = Results::new(raw, labels, num_classes, output).map_err(lib)?;
     before_writing()?;
     results.write(output)?;
     Ok(results.means_table() + &lines.join("\n") + "\n")

@@ -19,7 +19,7 @@ pub struct ScoreArgs {
     /// --x1, --x2 and --labels.
     #[command(flatten)]
     pub data: DataArgs,
-    /// --adjust, --device, --out and --summary.
+    /// --adjust, --device, --out, --summary and --per-class.
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -92,5 +92,6 @@ pub fn run(args: &ScoreArgs) -> Result<String, String> {
         ),
         format!("models      {}", dir.display()),
     ];
-    report::finish(&raw, labels, &args.output, lib, || Ok(()), &lines)
+    let classes = models.config().num_classes;
+    report::finish(&raw, labels, classes, &args.output, lib, || Ok(()), &lines)
 }
