@@ -24,6 +24,10 @@
 //! optimised: 4 min 32 s to 11 min 22 s of wall time on 2 shared cores
 //! (`--release` works too, after its own build of the burn stack).
 //!
+//! Coverage-guided fuzzing of the two parsers, for local runs (it needs
+//! cargo-fuzz and nightly flags, so CI runs this file instead), is in `fuzz/`:
+//! `RUSTC_BOOTSTRAP=1 cargo fuzz run npy` (or `csv`) from the repository root.
+//!
 //! Each property prints how many inputs it ran, its seed and how long it
 //! took. The seed is random unless `LSMI_FUZZ_SEED=<u64>` sets it (to replay a
 //! run); a failure prints the seed and the shrunk failing input. Inputs that

@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod backend;
+mod csv;
 mod decompose;
 mod entropy;
 mod estimate;
