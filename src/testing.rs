@@ -49,6 +49,17 @@
 //!     prop_assert!(report.holds(Identity::PartsAddUp), "{report}");
 //!     prop_assert!(report.holds(Identity::Bounds), "{report}");
 //! });
+//!
+//! // Where MMI and LSMI part: modality 1 has the smaller h and h(x|y), so
+//! // identity 5 wants r = i1 = 0.3; MMI gives min(i1, i2) = 0.2.
+//! let terms = lsmi::synthetic::ExactTerms {
+//!     h1: vec![1.0], h2: vec![1.5], i1: vec![0.3], i2: vec![0.2], i12: vec![0.9],
+//! };
+//! let report = testing::check_decomposer(&Mmi, &terms, &lsmi::default_device()).unwrap();
+//! assert_eq!(report.broken(), vec![Identity::Dominance], "{report}");
+//! let miss = report.first(Identity::Dominance).unwrap();
+//! assert_eq!((miss.sample, miss.quantity), (0, "r"));
+//! assert!((miss.found - 0.2).abs() < 1e-6 && (miss.expected - 0.3).abs() < 1e-6);
 //! ```
 //!
 //! Tolerances follow `f32` device arithmetic: a sample's values may differ from
