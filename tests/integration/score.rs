@@ -37,6 +37,17 @@ fn sample(n: usize, seed: u64) -> GaussianSample {
     GaussianFamily::setting_b(0.5).sample(n, seed).unwrap()
 }
 
+/// `config` fitted on all of `data`'s rows on `device`.
+fn fit_on(config: &LsmiConfig, data: &GaussianSample, device: &Device) -> lsmi::FittedLsmi {
+    config
+        .fit(
+            data.x1.tensor(device),
+            data.x2.tensor(device),
+            labels(&data.labels, device),
+        )
+        .unwrap()
+}
+
 /// The models' per-sample values on `rows`, read back to the host.
 fn transform(models: &LsmiModels, rows: &GaussianSample, device: &Device) -> HostInteractions {
     models
@@ -90,13 +101,7 @@ fn saved_models_load_without_a_config_and_score_bit_identically() {
     for (backend, device) in cpu_devices() {
         let dir = TempDir::new(&format!("score-lib-{backend}"));
         let config = quick();
-        let fitted = config
-            .fit(
-                data.x1.tensor(&device),
-                data.x2.tensor(&device),
-                labels(&data.labels, &device),
-            )
-            .unwrap();
+        let fitted = fit_on(&config, &data, &device);
         let models_dir = dir.path("models");
         fitted.save(&models_dir).unwrap();
 
@@ -132,13 +137,7 @@ fn loading_a_missing_incomplete_or_corrupt_folder_is_a_record_error() {
     let data = sample(120, 3);
     let dir = TempDir::new("score-corrupt");
     let config = quick();
-    let fitted = config
-        .fit(
-            data.x1.tensor(&device),
-            data.x2.tensor(&device),
-            labels(&data.labels, &device),
-        )
-        .unwrap();
+    let fitted = fit_on(&config, &data, &device);
     let load = |path: &Path| LsmiModels::load(path, &device);
 
     record_error(
@@ -201,16 +200,7 @@ fn saving_over_a_larger_model_set_removes_its_records_and_nothing_else() {
     let (_, device) = cpu_devices().remove(0);
     let data = sample(120, 5);
     let dir = TempDir::new("score-resave");
-    let fit = |folds: usize| {
-        quick()
-            .with_folds(folds)
-            .fit(
-                data.x1.tensor(&device),
-                data.x2.tensor(&device),
-                labels(&data.labels, &device),
-            )
-            .unwrap()
-    };
+    let fit = |folds: usize| fit_on(&quick().with_folds(folds), &data, &device);
     let models = dir.path("models");
     fit(3).save(&models).unwrap();
     std::fs::write(models.join("notes.txt"), "mine").unwrap();
@@ -318,15 +308,11 @@ fn score_gives_the_library_values_and_the_same_bytes_twice() {
     // folds, seed 3) on the same training rows, which never went through a file.
     let device = lsmi::device::device(lsmi::device::backends()[0]).unwrap();
     let loaded = LsmiModels::load(&models, &device).unwrap();
-    let fitted = LsmiConfig::new(2)
-        .with_folds(2)
-        .with_seed(3)
-        .fit(
-            train.x1.tensor(&device),
-            train.x2.tensor(&device),
-            labels(&train.labels, &device),
-        )
-        .unwrap();
+    let fitted = fit_on(
+        &LsmiConfig::new(2).with_folds(2).with_seed(3),
+        &train,
+        &device,
+    );
     let (found, found_labels) = read_csv(&out);
     assert_eq!(found_labels, fresh.labels);
     let names = [
