@@ -10,8 +10,8 @@
 use std::time::Instant;
 
 use lsmi::burn::tensor::{Int, Tensor, TensorData};
-use lsmi::synthetic::{ExactInteractions, ExactTerms, Features, GateFeatures, GaussianFamily};
-use lsmi::{Gate, LsmiConfig, Summary};
+use lsmi::synthetic::{Features, GateFeatures, GaussianFamily};
+use lsmi::{Gate, Interactions, LsmiConfig, Summary};
 
 /// One data set with its exact per-sample truth.
 struct Case {
@@ -20,8 +20,8 @@ struct Case {
     x1: Features,
     x2: Features,
     labels: Vec<i64>,
-    exact: ExactTerms,
-    truth: ExactInteractions,
+    /// The exact terms and interactions of every sample.
+    truth: Interactions<Vec<f64>>,
     /// Whether per-sample truth is the analytic value at these very features
     /// (Gaussians) or only the noise-free event's value (gates).
     pointwise: bool,
@@ -118,9 +118,7 @@ fn main() -> lsmi::Result<()> {
 
 impl Case {
     fn truth_summary(&self) -> Summary {
-        self.truth
-            .summary(&self.exact)
-            .expect("exact terms and interactions have one length")
+        self.truth.summary().expect("every case has samples")
     }
 }
 
@@ -144,8 +142,7 @@ fn build_cases(wanted: &str, n: usize) -> lsmi::Result<Vec<Case>> {
             cases.push(Case {
                 name: format!("Setting {label}, ρ = {rho:+.1}"),
                 classes: family.classes,
-                truth: sample.exact.decompose(),
-                exact: sample.exact,
+                truth: sample.exact,
                 x1: sample.x1,
                 x2: sample.x2,
                 labels: sample.labels,
@@ -162,8 +159,7 @@ fn build_cases(wanted: &str, n: usize) -> lsmi::Result<Vec<Case>> {
                 x1: sample.x1,
                 x2: sample.x2,
                 labels: sample.labels,
-                exact: sample.exact,
-                truth: sample.interactions,
+                truth: sample.exact,
                 pointwise: false,
             });
         }
@@ -181,12 +177,12 @@ fn max_error(a: &Summary, b: &Summary) -> f64 {
         .fold(0.0, |m, e| m.max(e.abs()))
 }
 
-fn pointwise_row(case: &Case, preset: &str, host: &lsmi::HostInteractions) -> String {
+fn pointwise_row(case: &Case, preset: &str, host: &Interactions<Vec<f64>>) -> String {
     let columns = [
-        (&host.r, &case.truth.r),
-        (&host.u1, &case.truth.u1),
-        (&host.u2, &case.truth.u2),
-        (&host.s, &case.truth.s),
+        (host.r(), case.truth.r()),
+        (host.u1(), case.truth.u1()),
+        (host.u2(), case.truth.u2()),
+        (host.s(), case.truth.s()),
     ];
     let rmse: Vec<String> = columns
         .iter()
@@ -204,22 +200,22 @@ fn pointwise_row(case: &Case, preset: &str, host: &lsmi::HostInteractions) -> St
     )
 }
 
-fn rmse(estimate: &[f32], truth: &[f64]) -> f64 {
+fn rmse(estimate: &[f64], truth: &[f64]) -> f64 {
     let sum: f64 = estimate
         .iter()
         .zip(truth)
-        .map(|(e, t)| (f64::from(*e) - t).powi(2))
+        .map(|(e, t)| (e - t).powi(2))
         .sum();
     (sum / truth.len() as f64).sqrt()
 }
 
-fn pearson(estimate: &[f32], truth: &[f64]) -> f64 {
+fn pearson(estimate: &[f64], truth: &[f64]) -> f64 {
     let n = truth.len() as f64;
-    let me = estimate.iter().map(|&e| f64::from(e)).sum::<f64>() / n;
+    let me = estimate.iter().sum::<f64>() / n;
     let mt = truth.iter().sum::<f64>() / n;
     let (mut cov, mut ve, mut vt) = (0.0, 0.0, 0.0);
     for (e, t) in estimate.iter().zip(truth) {
-        let (de, dt) = (f64::from(*e) - me, t - mt);
+        let (de, dt) = (e - me, t - mt);
         cov += de * dt;
         ve += de * de;
         vt += dt * dt;

@@ -13,7 +13,7 @@ fn main() {
     for gate in Gate::ALL {
         let raw = gate.pmf().decompose();
         let adjusted = raw.adjusted();
-        let (m, a) = (raw.summary, adjusted.summary);
+        let (m, a) = (raw.summary(), adjusted.summary());
         println!(
             "| {} | {:.6} | {:.6} | {:.6} | {:.6} | {:.6} | {:.6} | {:.6} | {:.6} | {:.6} |",
             gate.name(),
@@ -25,7 +25,7 @@ fn main() {
             a.u1,
             a.u2,
             a.s,
-            adjusted.shift
+            adjusted.shift()
         );
     }
 }

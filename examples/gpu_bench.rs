@@ -143,7 +143,7 @@ fn warm_up(run: &Run) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn measure(run: &Run) -> Result<Timing, Box<dyn std::error::Error>> {
-    let device: Device = lsmi::device::device(&run.device)?;
+    let device: Device = lsmi::device(&run.device)?;
     let started = Instant::now();
     let family = GaussianFamily::new(run.classes, run.dim, 1.0, 0.5, ClassMeans::OneHot);
     let (x1, x2, labels) = family.sample_features(run.n, run.seed + 1)?;

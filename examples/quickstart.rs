@@ -29,7 +29,7 @@ fn main() -> lsmi::Result<()> {
         labels.clone(),
     )?;
     let estimated = fitted.interactions().summary()?;
-    let exact = data.exact.summary();
+    let exact = data.exact.summary()?;
     println!("\nMeans in nats (exact: the analytic pointwise values of the same samples)\n");
     println!(
         "{:<10} {:>9} {:>9} {:>9} {:>9} {:>9}",

@@ -13,9 +13,8 @@
 use lsmi::burn::module::Module;
 use lsmi::burn::nn::{Linear, LinearConfig};
 use lsmi::burn::optim::{AdamConfig, GradientsParams};
-use lsmi::burn::tensor::activation::relu;
+use lsmi::burn::tensor::activation::{log_softmax, relu};
 use lsmi::burn::tensor::{Device, Int, Tensor, TensorData};
-use lsmi::classifier::cross_entropy;
 use lsmi::synthetic::{PresetInteractions, PresetSample};
 use lsmi::{OnlineConfig, OnlineLsmi};
 
@@ -159,4 +158,13 @@ fn main() -> lsmi::Result<()> {
         run(fusion, &sample, &device)?;
     }
     Ok(())
+}
+
+/// Mean cross-entropy `−ln p(y|x)` in nats: `logits: [n, C]`, `labels: [n]` → `[1]`.
+fn cross_entropy(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
+    let n = labels.dims()[0];
+    log_softmax(logits, 1)
+        .gather(1, labels.reshape([n, 1]))
+        .mean()
+        .neg()
 }

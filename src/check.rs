@@ -6,9 +6,9 @@
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-use crate::decompose::MAX_TERM;
 use crate::error::{LsmiError, Result};
-use crate::pmi::MAX_CLASSES;
+use crate::MAX_CLASSES;
+use crate::pointwise::MAX_TERM;
 
 fn backend(err: impl std::fmt::Display) -> LsmiError {
     LsmiError::Backend(err.to_string())

@@ -70,7 +70,7 @@ impl ClassifierConfig {
     ///   [`validate`](Self::validate)).
     /// * [`LsmiError::TooFewClasses`] if `num_classes < 2`.
     /// * [`LsmiError::TooManyClasses`] if `num_classes >`
-    ///   [`MAX_CLASSES`](crate::pmi::MAX_CLASSES).
+    ///   [`MAX_CLASSES`](crate::MAX_CLASSES).
     /// * [`LsmiError::Empty`] if `d_input` is 0.
     pub fn init(&self, d_input: usize, num_classes: usize, device: &Device) -> Result<Classifier> {
         self.validate()?;
@@ -102,7 +102,7 @@ impl ClassifierConfig {
     ///   not finite.
     /// * [`LsmiError::TooFewClasses`] if `num_classes < 2`.
     /// * [`LsmiError::TooManyClasses`] if `num_classes >`
-    ///   [`MAX_CLASSES`](crate::pmi::MAX_CLASSES).
+    ///   [`MAX_CLASSES`](crate::MAX_CLASSES).
     /// * [`LsmiError::LabelOutOfRange`] if a label lies outside `0..num_classes`.
     /// * [`LsmiError::LengthMismatch`] if `labels` has not one entry per row of `x`.
     /// * [`LsmiError::Backend`] if the backend fails to read a tensor back.

@@ -100,7 +100,7 @@ pub fn device(name: &str) -> Result<Device> {
 /// # fn main() -> lsmi::Result<()> {
 /// use lsmi::burn::tensor::{Tensor, TensorData};
 ///
-/// let device = lsmi::device::wgpu_device()?;
+/// let device = lsmi::wgpu_device()?;
 /// let x = Tensor::<2>::from_data(TensorData::new(vec![0.5f32; 6], [3, 2]), &device);
 /// # let _ = x;
 /// # Ok(())

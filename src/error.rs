@@ -72,17 +72,17 @@ pub enum LsmiError {
         /// The number of classes given.
         num_classes: usize,
     },
-    /// More classes than [`MAX_CLASSES`](crate::pmi::MAX_CLASSES): every per-class
+    /// More classes than [`MAX_CLASSES`](crate::MAX_CLASSES): every per-class
     /// table (prior, counts, output layer) would be that long.
     #[error("too many classes: {num_classes} (at most {max} are supported)")]
     TooManyClasses {
         /// The number of classes given.
         num_classes: usize,
-        /// The largest number supported, [`MAX_CLASSES`](crate::pmi::MAX_CLASSES).
+        /// The largest number supported, [`MAX_CLASSES`](crate::MAX_CLASSES).
         max: usize,
     },
     /// A pointwise term is finite but beyond
-    /// [`MAX_TERM`](crate::decompose::MAX_TERM) in magnitude, or one computed from
+    /// [`MAX_TERM`](crate::MAX_TERM) in magnitude, or one computed from
     /// logits is not finite or beyond it: `r, u1, u2, s` would not stay finite in `f32`.
     #[error(
         "value out of range: {what}[{index}] = {value:e}{}; pointwise terms must lie within ±{limit:e} nats",
@@ -97,7 +97,7 @@ pub enum LsmiError {
         value: f64,
         /// The input it was computed from (`logits1`, …), if it was computed.
         computed_from: Option<&'static str>,
-        /// The largest magnitude allowed, [`MAX_TERM`](crate::decompose::MAX_TERM).
+        /// The largest magnitude allowed, [`MAX_TERM`](crate::MAX_TERM).
         limit: f64,
     },
     /// Tensors that must be on one device are not.

@@ -10,11 +10,12 @@ use burn::tensor::{Device, Int, Tensor};
 
 use crate::check;
 use crate::classifier::{Classifier, ClassifierConfig};
-use crate::decompose::{Decomposer, Interactions, Lsmi, PointwiseTerms};
+use crate::decompose::{Decomposer, Lsmi};
 use crate::entropy::{Entropy, Knife, KnifeConfig};
 use crate::error::{LsmiError, Result};
 use crate::ops::log_sum_exp;
 use crate::pmi::{ClassPrior, LabelPrior, LogitPmi};
+use crate::pointwise::{Interactions, PointwiseTerms};
 use crate::rng::SeededRng;
 use crate::train::{self, EpochProgress};
 
@@ -117,7 +118,7 @@ impl LsmiConfig {
     ///
     /// * [`LsmiError::TooFewClasses`] if `num_classes < 2`.
     /// * [`LsmiError::TooManyClasses`] if `num_classes >`
-    ///   [`MAX_CLASSES`](crate::pmi::MAX_CLASSES).
+    ///   [`MAX_CLASSES`](crate::MAX_CLASSES).
     /// * [`LsmiError::InvalidConfig`] if `folds < 2` without `in_sample`, or a field of
     ///   `knife` or `classifier` is out of range (see [`KnifeConfig::validate`] and
     ///   [`ClassifierConfig::validate`]).
@@ -147,7 +148,7 @@ impl LsmiConfig {
     ///   [`validate`](Self::validate)).
     /// * [`LsmiError::TooFewClasses`] if `num_classes < 2`.
     /// * [`LsmiError::TooManyClasses`] if `num_classes >`
-    ///   [`MAX_CLASSES`](crate::pmi::MAX_CLASSES).
+    ///   [`MAX_CLASSES`](crate::MAX_CLASSES).
     /// * [`LsmiError::Empty`] if `x1` has no rows.
     /// * [`LsmiError::LengthMismatch`] if `x2` has not as many rows as `x1`, or `labels`
     ///   not one entry per row.
@@ -158,7 +159,7 @@ impl LsmiConfig {
     /// * [`LsmiError::NonFinite`] if `x1` or `x2` holds NaN or ±∞, or a model's training
     ///   loss or output is not finite.
     /// * [`LsmiError::OutOfRange`] if a term computed from the models lies beyond
-    ///   ±[`MAX_TERM`](crate::decompose::MAX_TERM).
+    ///   ±[`MAX_TERM`](crate::MAX_TERM).
     /// * [`LsmiError::Backend`] if the backend fails to read a tensor back.
     pub fn fit(&self, x1: Tensor<2>, x2: Tensor<2>, labels: Tensor<1, Int>) -> Result<FittedLsmi> {
         self.fit_with_progress(x1, x2, labels, &mut |_| {})
@@ -354,7 +355,7 @@ impl LsmiConfig {
     /// * [`LsmiError::TooFewClasses`] if `num_classes` or the saved prior has fewer than 2
     ///   classes.
     /// * [`LsmiError::TooManyClasses`] if either has more than
-    ///   [`MAX_CLASSES`](crate::pmi::MAX_CLASSES).
+    ///   [`MAX_CLASSES`](crate::MAX_CLASSES).
     /// * [`LsmiError::PriorNotProbability`] if a saved probability is negative or not
     ///   finite.
     /// * [`LsmiError::PriorSum`] if the saved prior does not sum to 1 within 1e-6.
@@ -621,7 +622,7 @@ impl LsmiModels {
     /// * [`LsmiError::ZeroPriorClass`] if a label's class has probability 0 in the prior (a
     ///   class absent from the fitting labels).
     /// * [`LsmiError::OutOfRange`] if a term computed from the models lies beyond
-    ///   ±[`MAX_TERM`](crate::decompose::MAX_TERM).
+    ///   ±[`MAX_TERM`](crate::MAX_TERM).
     /// * [`LsmiError::Backend`] if the backend fails to read a tensor back.
     pub fn transform(
         &self,

@@ -44,37 +44,45 @@
 pub use burn;
 
 mod check;
-pub mod classifier;
-pub mod decompose;
-pub mod device;
-pub mod entropy;
-pub mod error;
-pub mod estimator;
-pub mod online;
+mod classifier;
+mod decompose;
+mod device;
+mod entropy;
+mod error;
+mod estimator;
+mod online;
 mod ops;
-pub mod oracle;
-pub mod pmi;
-pub mod redundancy;
-pub mod rng;
-pub mod standardize;
-pub mod summary;
+mod oracle;
+mod pmi;
+mod pointwise;
+mod rng;
+mod standardize;
+mod summary;
 pub mod synthetic;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
-pub mod train;
+mod train;
 
 pub use classifier::{Classifier, ClassifierConfig};
-pub use decompose::{Decomposer, Interactions, Lsmi, PointwiseTerms};
+pub use decompose::{Adjusted, Decomposer, Lsmi};
+#[doc(hidden)]
+pub use device::cpu_devices;
 #[cfg(any(feature = "flex", feature = "ndarray"))]
 pub use device::default_device;
+#[cfg(feature = "wgpu")]
+pub use device::wgpu_device;
+pub use device::{backends, device};
 pub use entropy::{Covariance, Entropy, Knife, KnifeConfig, MeanInit, ShapeInit};
 pub use error::{LsmiError, Result};
 pub use estimator::{FitStage, FittedLsmi, LsmiConfig, LsmiModels};
 pub use online::{OnlineConfig, OnlineLsmi};
-pub use oracle::{Gate, JointPmf, OracleDecomposition};
-pub use pmi::{ClassPrior, LabelPrior, LogitPmi, Pmi};
-pub use redundancy::adjustment_shift;
-pub use summary::{Adjusted, ClassSummary, HostInteractions, Summary};
+pub use oracle::{Gate, JointPmf, MAX_ENTRIES, OracleDecomposition, OracleEvent};
+pub use pmi::{ClassPrior, LabelPrior, LogitPmi, MAX_CLASSES, Pmi};
+pub use pointwise::{Column, Interactions, MAX_TERM, PointwiseTerms};
+#[doc(hidden)]
+pub use rng::SeededRng;
+pub use summary::{ClassSummary, Summary};
 pub use train::{EpochProgress, FitConfig, FitReport};
 
 /// The README's code blocks, compiled as doc tests.

@@ -13,10 +13,11 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Int, Tensor};
 
 use crate::check;
-use crate::decompose::{Decomposer, Interactions, Lsmi, PointwiseTerms};
+use crate::decompose::{Decomposer, Lsmi};
 use crate::entropy::{Entropy, Knife, KnifeConfig};
 use crate::error::{LsmiError, Result};
 use crate::pmi::{ClassPrior, pmi_from_logits};
+use crate::pointwise::{Interactions, PointwiseTerms};
 use crate::summary::{ClassSummary, Summary};
 
 /// Settings of [`OnlineLsmi`].
@@ -73,7 +74,7 @@ pub struct OnlineLsmi {
     fixed_surprisal: Option<Tensor<1>>,
     /// `[C]` label counts seen.
     class_counts: Tensor<1>,
-    /// `[C, 9]` per-class sums of the nine columns.
+    /// `[C, 9]` per-class sums of the columns of `Summary::COLUMNS`.
     class_sums: Tensor<2>,
     /// `[1, 9]` exponential moving average of batch means.
     ema: Option<Tensor<2>>,
@@ -90,7 +91,7 @@ impl OnlineConfig {
     ///
     /// * [`LsmiError::TooFewClasses`] if `num_classes < 2`.
     /// * [`LsmiError::TooManyClasses`] if `num_classes >`
-    ///   [`MAX_CLASSES`](crate::pmi::MAX_CLASSES).
+    ///   [`MAX_CLASSES`](crate::MAX_CLASSES).
     /// * [`LsmiError::InvalidConfig`] if `learning_rate` is not a positive finite number,
     ///   `ema_decay` lies outside `[0, 1)`, or a field of `knife` is out of range (see
     ///   [`KnifeConfig::validate`]).
@@ -251,13 +252,7 @@ impl OnlineLsmi {
         let surprisal = self.class_surprisal();
         let pmi =
             |logits: Tensor<2>| pmi_from_logits(plain(logits), labels.clone(), surprisal.clone());
-        let terms = PointwiseTerms {
-            i1: pmi(logits1),
-            i2: pmi(logits2),
-            i12: pmi(logits12),
-            h1,
-            h2,
-        };
+        let terms = PointwiseTerms::unchecked(h1, h2, pmi(logits1), pmi(logits2), pmi(logits12));
         let interactions = Lsmi.decompose(terms)?;
         self.accumulate(&interactions, one_hot);
         Ok(interactions)
@@ -348,19 +343,13 @@ impl OnlineLsmi {
     }
 
     fn accumulate(&mut self, interactions: &Interactions, one_hot: Tensor<2>) {
-        let t = &interactions.terms;
-        let columns = [
-            &interactions.r,
-            &interactions.u1,
-            &interactions.u2,
-            &interactions.s,
-            &t.i1,
-            &t.i2,
-            &t.i12,
-            &t.h1,
-            &t.h2,
-        ]
-        .map(|c| c.clone().detach().without_autodiff());
+        let columns = Summary::COLUMNS.map(|column| {
+            interactions
+                .column(column)
+                .clone()
+                .detach()
+                .without_autodiff()
+        });
         let values = Tensor::stack::<2>(columns.to_vec(), 1); // [b, 9]
         let b = values.dims()[0];
         self.class_sums = self.class_sums.clone() + one_hot.transpose().matmul(values.clone());
@@ -634,19 +623,7 @@ fn summary_from(sums: &[f32], n: usize) -> Summary {
 }
 
 fn summary_from_means(m: &[f32], n: usize) -> Summary {
-    let v = |k: usize| f64::from(m[k]);
-    Summary {
-        n,
-        r: v(0),
-        u1: v(1),
-        u2: v(2),
-        s: v(3),
-        i1: v(4),
-        i2: v(5),
-        i12: v(6),
-        h1: v(7),
-        h2: v(8),
-    }
+    Summary::from_values(n, std::array::from_fn(|k| f64::from(m[k])))
 }
 
 /// The file [`OnlineLsmi::save`] writes last and [`OnlineLsmi::load`] requires.
@@ -654,7 +631,7 @@ const MANIFEST: &str = "manifest.json";
 /// Where the manifest is written before it is renamed into place.
 const MANIFEST_SCRATCH: &str = "manifest.json.partial";
 /// The `format` of the manifest this version writes and reads.
-const FORMAT: &str = "lsmi-online-1";
+const FORMAT: &str = "lsmi-online-2";
 const CONFIG: &str = "config.json";
 const KNIFE1: &str = "knife1.bpk";
 const KNIFE2: &str = "knife2.bpk";

@@ -6,12 +6,9 @@
 //! runs through the same arithmetic as the device path. [`Gate`] ships the gates
 //! of the paper's Table 1 and a few more.
 
-use burn::tensor::Device;
-
-use crate::decompose::PointwiseTerms;
 use crate::error::{LsmiError, Result};
-use crate::redundancy::{self, Inputs, Parts};
-use crate::summary::{Means, Summary};
+use crate::pointwise::{Interactions, PointwiseTerms};
+use crate::summary::Summary;
 
 /// The most entries a [`JointPmf`] may have, `n1 · n2 · num_classes ≤ 2²⁴`
 /// (16 777 216): an exact oracle is for small alphabets, and its decomposition
@@ -163,6 +160,7 @@ impl JointPmf {
             }
         }
         let mut events = Vec::new();
+        let mut terms = PointwiseTerms::unchecked(vec![], vec![], vec![], vec![], vec![]);
         for x1 in 0..n1 {
             for x2 in 0..n2 {
                 for y in 0..ny {
@@ -171,31 +169,23 @@ impl JointPmf {
                         continue;
                     }
                     // i(x;y) = ln p(x,y) − ln p(x) − ln p(y)
-                    let inputs = Inputs {
-                        h1: -p_x1[x1].ln(),
-                        h2: -p_x2[x2].ln(),
-                        i1: (p_x1_y[x1 * ny + y] / (p_x1[x1] * p_y[y])).ln(),
-                        i2: (p_x2_y[x2 * ny + y] / (p_x2[x2] * p_y[y])).ln(),
-                        i12: (p / (p_x1_x2[x1 * n2 + x2] * p_y[y])).ln(),
-                    };
-                    let parts = redundancy::split(inputs.clone());
-                    events.push(OracleEvent {
-                        x1,
-                        x2,
-                        y,
-                        p,
-                        inputs,
-                        parts,
-                    });
+                    terms.push(PointwiseTerms::unchecked(
+                        -p_x1[x1].ln(),
+                        -p_x2[x2].ln(),
+                        (p_x1_y[x1 * ny + y] / (p_x1[x1] * p_y[y])).ln(),
+                        (p_x2_y[x2 * ny + y] / (p_x2[x2] * p_y[y])).ln(),
+                        (p / (p_x1_x2[x1 * n2 + x2] * p_y[y])).ln(),
+                    ));
+                    events.push(OracleEvent { x1, x2, y, p });
                 }
             }
         }
-        OracleDecomposition::new(events, 0.0)
+        OracleDecomposition::new(events, terms.decompose(), 0.0)
     }
 }
 
-/// One event `(x1, x2, y)` with its exact pointwise terms and interactions (nats).
-#[derive(Debug, Clone)]
+/// One event `(x1, x2, y)` of a [`JointPmf`] with `p > 0`.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OracleEvent {
     /// The value of modality 1.
     pub x1: usize,
@@ -205,116 +195,61 @@ pub struct OracleEvent {
     pub y: usize,
     /// `p(x1, x2, y)`.
     pub p: f64,
-    inputs: Inputs<f64>,
-    parts: Parts<f64>,
 }
 
-impl OracleEvent {
-    /// `h(x1) = −ln p(x1)`.
-    pub fn h1(&self) -> f64 {
-        self.inputs.h1
-    }
-    /// `h(x2) = −ln p(x2)`.
-    pub fn h2(&self) -> f64 {
-        self.inputs.h2
-    }
-    /// `i(x1;y)`.
-    pub fn i1(&self) -> f64 {
-        self.inputs.i1
-    }
-    /// `i(x2;y)`.
-    pub fn i2(&self) -> f64 {
-        self.inputs.i2
-    }
-    /// `i(x1,x2;y)`.
-    pub fn i12(&self) -> f64 {
-        self.inputs.i12
-    }
-    /// Redundancy `r`.
-    pub fn r(&self) -> f64 {
-        self.parts.r
-    }
-    /// Uniqueness `u1`.
-    pub fn u1(&self) -> f64 {
-        self.parts.u1
-    }
-    /// Uniqueness `u2`.
-    pub fn u2(&self) -> f64 {
-        self.parts.u2
-    }
-    /// Synergy `s`.
-    pub fn s(&self) -> f64 {
-        self.parts.s
-    }
-    /// `r⁺`.
-    pub fn r_plus(&self) -> f64 {
-        self.parts.r_plus
-    }
-    /// `r⁻`.
-    pub fn r_minus(&self) -> f64 {
-        self.parts.r_minus
-    }
-}
-
-/// The exact decomposition of a [`JointPmf`].
+/// The exact decomposition of a [`JointPmf`]: its events, their exact
+/// per-sample interactions (one entry per event, same order) and their
+/// probability-weighted means.
 #[derive(Debug, Clone)]
 pub struct OracleDecomposition {
-    /// Every event with `p > 0`, in `(x1, x2, y)` order.
-    pub events: Vec<OracleEvent>,
-    /// The probability-weighted means (`n` = number of events).
-    pub summary: Summary,
-    /// The shift applied to the events (0 for the raw decomposition).
-    pub shift: f64,
+    events: Vec<OracleEvent>,
+    interactions: Interactions<Vec<f64>>,
+    summary: Summary,
+    shift: f64,
 }
 
 impl OracleDecomposition {
-    fn new(events: Vec<OracleEvent>, shift: f64) -> Self {
-        let mut means = Means::default();
-        for e in &events {
-            let (t, q) = (&e.inputs, &e.parts);
-            means.add(e.p, [q.r, q.u1, q.u2, q.s, t.i1, t.i2, t.i12, t.h1, t.h2]);
-        }
+    fn new(events: Vec<OracleEvent>, interactions: Interactions<Vec<f64>>, shift: f64) -> Self {
+        let weights: Vec<f64> = events.iter().map(|e| e.p).collect();
+        let summary = interactions
+            .weighted_summary(&weights)
+            .expect("a pmf has an event with p > 0 and one weight per event");
         Self {
-            summary: means.finish(),
             events,
+            interactions,
+            summary,
             shift,
         }
+    }
+
+    /// Every event with `p > 0`, in `(x1, x2, y)` order.
+    pub fn events(&self) -> &[OracleEvent] {
+        &self.events
+    }
+
+    /// The exact terms and interactions of every event, in the order of
+    /// [`events`](Self::events).
+    pub fn interactions(&self) -> &Interactions<Vec<f64>> {
+        &self.interactions
+    }
+
+    /// The probability-weighted means (`n` = number of events).
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// The shift applied to the events (0 for the raw decomposition).
+    pub fn shift(&self) -> f64 {
+        self.shift
     }
 
     /// The reference adjustment applied to every event (see [`Summary::adjustment_shift`]).
     pub fn adjusted(&self) -> OracleDecomposition {
         let shift = self.summary.adjustment_shift();
-        let events = self
-            .events
-            .iter()
-            .map(|e| OracleEvent {
-                parts: redundancy::shift(e.parts.clone(), shift),
-                ..e.clone()
-            })
-            .collect();
-        OracleDecomposition::new(events, self.shift + shift)
-    }
-
-    /// The events' exact pointwise terms as tensors on `device`, one entry per event,
-    /// for running the device decomposition on them.
-    ///
-    /// # Errors
-    ///
-    /// * [`LsmiError::Empty`] if `events` is empty (possible only after the public field
-    ///   was emptied).
-    /// * [`LsmiError::NonFinite`] if an exact term is not finite in `f64` (a product of
-    ///   tiny probabilities underflowed to 0).
-    pub fn terms_on(&self, device: &Device) -> Result<PointwiseTerms> {
-        let column = |f: fn(&Inputs<f64>) -> f64| -> Vec<f64> {
-            self.events.iter().map(|e| f(&e.inputs)).collect()
-        };
-        PointwiseTerms::from_slices(
-            &column(|t| t.h1),
-            &column(|t| t.h2),
-            &column(|t| t.i1),
-            &column(|t| t.i2),
-            &column(|t| t.i12),
-            device,
+        OracleDecomposition::new(
+            self.events.clone(),
+            crate::pointwise::shifted(&self.interactions, shift),
+            self.shift + shift,
         )
     }
 }

@@ -105,3 +105,29 @@ fn power_of_two_below(magnitude: f32) -> f32 {
     }
     2f32.powi(magnitude.log2().floor() as i32)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synthetic::CorrelatedGaussian;
+
+    /// Multiplying the features by `c` moves `Σ ln σ` by exactly `d · ln c`, at
+    /// any magnitude (the floor scales with the data).
+    #[test]
+    fn scale_follows_the_data() {
+        let device = &crate::device::cpu_devices()[0].1;
+        let x = CorrelatedGaussian::random(2, 10.0, 17).sample(500, 23);
+        let sum = |standardizer: Standardizer| {
+            f64::from(standardizer.log_scale_sum().into_scalar::<f32>())
+        };
+        let base = sum(Standardizer::fit(&x.tensor(device), 1e-6).unwrap());
+        for c in [1e-8f32, 1e-20, 1e20] {
+            let scaled = sum(Standardizer::fit(&x.scaled(c).tensor(device), 1e-6).unwrap());
+            let expected = base + 2.0 * f64::from(c).ln();
+            assert!(
+                (scaled - expected).abs() < 1e-3,
+                "c = {c:e}: Σ ln σ = {scaled}, expected {expected}"
+            );
+        }
+    }
+}

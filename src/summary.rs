@@ -1,12 +1,10 @@
-//! Data-set and per-class means of the pointwise interactions, and the
-//! reference adjustment.
+//! Data-set and per-class means of the pointwise interactions.
 
 use std::collections::BTreeMap;
 
 use crate::check;
-use crate::decompose::Interactions;
 use crate::error::Result;
-use crate::redundancy::adjustment_shift;
+use crate::pointwise::{Column, Interactions};
 
 /// Data-set means (capital letters in the paper), in nats, accumulated in `f64`.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -21,22 +19,69 @@ pub struct Summary {
     pub u2: f64,
     /// Synergy `S`.
     pub s: f64,
+    /// `H(X1)`, the mean of `h(x1)`.
+    pub h1: f64,
+    /// `H(X2)`.
+    pub h2: f64,
     /// `I(X1;Y)`, the mean of `i(x1;y)`.
     pub i1: f64,
     /// `I(X2;Y)`.
     pub i2: f64,
     /// `I(X1,X2;Y)`.
     pub i12: f64,
-    /// `H(X1)`, the mean of `h(x1)`.
-    pub h1: f64,
-    /// `H(X2)`.
-    pub h2: f64,
 }
 
 impl Summary {
+    /// The per-sample columns whose means a summary holds, in the order of
+    /// [`Column::ALL`] (all but `r⁺` and `r⁻`).
+    pub const COLUMNS: [Column; 9] = [
+        Column::R,
+        Column::U1,
+        Column::U2,
+        Column::S,
+        Column::H1,
+        Column::H2,
+        Column::I1,
+        Column::I2,
+        Column::I12,
+    ];
+
+    /// The means in the order of [`Summary::COLUMNS`].
+    pub fn values(&self) -> [f64; 9] {
+        [
+            self.r, self.u1, self.u2, self.s, self.h1, self.h2, self.i1, self.i2, self.i12,
+        ]
+    }
+
+    /// A summary of `n` samples from means in the order of [`Summary::COLUMNS`].
+    pub(crate) fn from_values(n: usize, values: [f64; 9]) -> Summary {
+        let [r, u1, u2, s, h1, h2, i1, i2, i12] = values;
+        Summary {
+            n,
+            r,
+            u1,
+            u2,
+            s,
+            h1,
+            h2,
+            i1,
+            i2,
+            i12,
+        }
+    }
+
     /// The shift `a` the reference adjustment applies to these means.
+    ///
+    /// If `R < 0` or `S < 0` then `a = −min(R, S)`; else if `U1 < 0` or `U2 < 0`
+    /// then `a = min(U1, U2)`; else `a = 0`.
     pub fn adjustment_shift(&self) -> f64 {
-        adjustment_shift(self.r, self.u1, self.u2, self.s)
+        if self.r < 0.0 || self.s < 0.0 {
+            -self.r.min(self.s)
+        } else if self.u1 < 0.0 || self.u2 < 0.0 {
+            self.u1.min(self.u2)
+        } else {
+            0.0
+        }
     }
 
     /// These means after shifting every sample by `shift`
@@ -66,137 +111,84 @@ pub struct ClassSummary {
     pub summary: Summary,
 }
 
-/// The result of [`Interactions::adjust`].
-#[derive(Debug, Clone)]
-pub struct Adjusted {
-    /// Every sample shifted by `shift`: `r + a, u1 − a, u2 − a, s + a`.
-    pub interactions: Interactions,
-    /// The shift `a`, in nats (0 when no mean called for it).
-    pub shift: f64,
-    /// The raw means the shift was chosen from.
-    pub raw: Summary,
-}
-
-impl Adjusted {
-    /// The adjusted means.
-    pub fn summary(&self) -> Summary {
-        self.raw.shifted(self.shift)
-    }
-}
-
-/// Every per-sample value of [`Interactions`] on the host, in nats.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct HostInteractions {
-    /// Redundancy.
-    pub r: Vec<f32>,
-    /// Uniqueness of modality 1.
-    pub u1: Vec<f32>,
-    /// Uniqueness of modality 2.
-    pub u2: Vec<f32>,
-    /// Synergy.
-    pub s: Vec<f32>,
-    /// `r⁺`.
-    pub r_plus: Vec<f32>,
-    /// `r⁻`.
-    pub r_minus: Vec<f32>,
-    /// `h(x1)`.
-    pub h1: Vec<f32>,
-    /// `h(x2)`.
-    pub h2: Vec<f32>,
-    /// `i(x1;y)`.
-    pub i1: Vec<f32>,
-    /// `i(x2;y)`.
-    pub i2: Vec<f32>,
-    /// `i(x1,x2;y)`.
-    pub i12: Vec<f32>,
-}
-
-impl HostInteractions {
-    /// The number of samples.
-    pub fn len(&self) -> usize {
-        self.r.len()
-    }
-
-    /// Whether there are no samples.
-    pub fn is_empty(&self) -> bool {
-        self.r.is_empty()
-    }
-
-    /// Every column with its name.
-    pub(crate) fn columns(&self) -> [(&'static str, &[f32]); 11] {
-        [
-            ("r", &self.r),
-            ("u1", &self.u1),
-            ("u2", &self.u2),
-            ("s", &self.s),
-            ("r_plus", &self.r_plus),
-            ("r_minus", &self.r_minus),
-            ("h1", &self.h1),
-            ("h2", &self.h2),
-            ("i1", &self.i1),
-            ("i2", &self.i2),
-            ("i12", &self.i12),
-        ]
-    }
-
-    /// Checks that there are samples and every column has one value per sample
-    /// (the fields are public, so nothing else guarantees it).
-    fn check_lengths(&self) -> Result<()> {
-        check::non_empty("r", self.len())?;
-        for (what, column) in self.columns() {
-            check::same_length(what, column.len(), "r", self.len())?;
-        }
-        Ok(())
-    }
-
-    /// The values of sample `index`, in the order of [`Summary`]'s means.
-    fn row(&self, index: usize) -> [f64; 9] {
-        [
-            &self.r, &self.u1, &self.u2, &self.s, &self.i1, &self.i2, &self.i12, &self.h1, &self.h2,
-        ]
-        .map(|column| f64::from(column[index]))
-    }
-
-    /// Data-set means, accumulated in `f64`.
+impl Interactions<Vec<f64>> {
+    /// Data-set means, accumulated in `f64` (unweighted).
     ///
     /// # Errors
     ///
     /// * [`LsmiError::Empty`](crate::LsmiError::Empty) if there are no samples.
-    /// * [`LsmiError::LengthMismatch`](crate::LsmiError::LengthMismatch) if a column has
-    ///   not as many entries as `r`.
     pub fn summary(&self) -> Result<Summary> {
-        self.check_lengths()?;
+        check::non_empty("interactions", self.len())?;
         let mut means = Means::default();
-        for index in 0..self.len() {
-            means.add(1.0, self.row(index));
+        for row in self.rows() {
+            means.add(1.0, &row);
         }
         Ok(means.finish())
     }
-}
 
-/// Per-class means of `host` for labels already checked to be non-negative,
-/// one per sample; only the classes that occur are kept, so nothing here grows
-/// with the number of classes.
-pub(crate) fn per_class(host: &HostInteractions, labels: &[i64]) -> Result<Vec<ClassSummary>> {
-    host.check_lengths()?;
-    check::same_length("labels", labels.len(), "interactions", host.len())?;
-    let mut means: BTreeMap<usize, Means> = BTreeMap::new();
-    for (index, &label) in labels.iter().enumerate() {
-        means
-            .entry(label as usize)
-            .or_default()
-            .add(1.0, host.row(index));
+    /// Weighted means `Σ w·v / Σ w` (e.g. probabilities of the events of an exact
+    /// oracle); `n` counts the samples.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Empty`](crate::LsmiError::Empty) if there are no samples.
+    /// * [`LsmiError::LengthMismatch`](crate::LsmiError::LengthMismatch) if `weights` has
+    ///   not one entry per sample.
+    /// * [`LsmiError::InvalidConfig`](crate::LsmiError::InvalidConfig) if a weight is
+    ///   negative or not finite, or they sum to 0.
+    pub fn weighted_summary(&self, weights: &[f64]) -> Result<Summary> {
+        check::non_empty("interactions", self.len())?;
+        check::same_length("weights", weights.len(), "interactions", self.len())?;
+        let total: f64 = weights.iter().sum();
+        if weights.iter().any(|w| !(w.is_finite() && *w >= 0.0))
+            || total.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
+        {
+            return crate::LsmiError::invalid_config(
+                "weights",
+                format!("sum {total}"),
+                "weights must be non-negative, finite and not all 0",
+            );
+        }
+        let mut means = Means::default();
+        for (row, &weight) in self.rows().zip(weights) {
+            means.add(weight, &row);
+        }
+        Ok(means.finish())
     }
-    Ok(means
-        .into_iter()
-        .map(|(class, m)| ClassSummary {
-            class,
-            summary: m.finish(),
-        })
-        .collect())
+
+    /// One [`Summary`] per class that occurs in `labels` (one label in
+    /// `0..num_classes` per sample), in class order; nothing here grows with the
+    /// number of classes.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Empty`](crate::LsmiError::Empty) if there are no samples.
+    /// * [`LsmiError::LengthMismatch`](crate::LsmiError::LengthMismatch) if `labels` has
+    ///   not one entry per sample.
+    /// * [`LsmiError::TooFewClasses`](crate::LsmiError::TooFewClasses) or
+    ///   [`LsmiError::TooManyClasses`](crate::LsmiError::TooManyClasses) if
+    ///   `num_classes` is below 2 or above [`MAX_CLASSES`](crate::MAX_CLASSES).
+    /// * [`LsmiError::LabelOutOfRange`](crate::LsmiError::LabelOutOfRange) if a label lies
+    ///   outside `0..num_classes`.
+    pub fn per_class(&self, labels: &[i64], num_classes: usize) -> Result<Vec<ClassSummary>> {
+        check::non_empty("interactions", self.len())?;
+        check::same_length("labels", labels.len(), "interactions", self.len())?;
+        check::labels_host("labels", labels, num_classes)?;
+        let mut means: BTreeMap<usize, Means> = BTreeMap::new();
+        for (row, &label) in self.rows().zip(labels) {
+            means.entry(label as usize).or_default().add(1.0, &row);
+        }
+        Ok(means
+            .into_iter()
+            .map(|(class, m)| ClassSummary {
+                class,
+                summary: m.finish(),
+            })
+            .collect())
+    }
 }
 
-/// A weighted running mean of the nine columns of [`Summary`].
+/// A weighted running mean of the columns of [`Summary`].
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Means {
     count: usize,
@@ -205,29 +197,38 @@ pub(crate) struct Means {
 }
 
 impl Means {
-    /// Adds one sample (or event) of weight `weight` with values in the order
-    /// `r, u1, u2, s, i1, i2, i12, h1, h2`.
-    pub(crate) fn add(&mut self, weight: f64, values: [f64; 9]) {
+    /// Adds one sample (or event) of weight `weight`.
+    pub(crate) fn add(&mut self, weight: f64, row: &Interactions<f64>) {
         self.count += 1;
         self.weight += weight;
-        for (sum, value) in self.sums.iter_mut().zip(values) {
-            *sum += weight * value;
+        for (sum, column) in self.sums.iter_mut().zip(Summary::COLUMNS) {
+            *sum += weight * row.column(column);
         }
     }
 
     pub(crate) fn finish(&self) -> Summary {
-        let [r, u1, u2, s, i1, i2, i12, h1, h2] = self.sums.map(|sum| sum / self.weight);
+        Summary::from_values(self.count, self.sums.map(|sum| sum / self.weight))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn means(r: f64, u1: f64, u2: f64, s: f64) -> Summary {
         Summary {
-            n: self.count,
             r,
             u1,
             u2,
             s,
-            i1,
-            i2,
-            i12,
-            h1,
-            h2,
+            ..Summary::default()
         }
+    }
+
+    #[test]
+    fn shift_prefers_negative_redundancy_or_synergy() {
+        assert_eq!(means(-0.2, -0.5, 0.1, 0.3).adjustment_shift(), 0.2);
+        assert_eq!(means(0.4, -0.1, -0.3, 0.5).adjustment_shift(), -0.3);
+        assert_eq!(means(0.4, 0.1, 0.3, 0.5).adjustment_shift(), 0.0);
     }
 }

@@ -11,7 +11,7 @@
 //!   how much: [`check_decomposer`] for any [`Decomposer`], [`check_pmi`] for any
 //!   [`Pmi`];
 //! * **reference values**: the exact discrete oracle ([`JointPmf::decompose`](crate::JointPmf::decompose),
-//!   as terms through [`oracle_terms`]) and the Gaussian family's exact terms
+//!   whose `interactions().terms()` feed a decomposer) and the Gaussian family's exact terms
 //!   ([`GaussianFamily::sample`]).
 //!
 //! The identities are those of every pointwise decomposition built like LSMI
@@ -37,7 +37,7 @@
 //!
 //! impl Decomposer for Mmi {
 //!     fn decompose(&self, terms: PointwiseTerms) -> lsmi::Result<Interactions> {
-//!         let r = terms.i1.clone().min_pair(terms.i2.clone());
+//!         let r = terms.i1().clone().min_pair(terms.i2().clone());
 //!         let zeros = r.zeros_like();
 //!         Interactions::from_redundancy(terms, r, zeros)
 //!     }
@@ -52,9 +52,9 @@
 //!
 //! // Where MMI and LSMI part: modality 1 has the smaller h and h(x|y), so
 //! // identity 5 wants r = i1 = 0.3; MMI gives min(i1, i2) = 0.2.
-//! let terms = lsmi::synthetic::ExactTerms {
-//!     h1: vec![1.0], h2: vec![1.5], i1: vec![0.3], i2: vec![0.2], i12: vec![0.9],
-//! };
+//! let terms = lsmi::PointwiseTerms::from_columns(
+//!     vec![1.0], vec![1.5], vec![0.3], vec![0.2], vec![0.9],
+//! ).unwrap();
 //! let report = testing::check_decomposer(&Mmi, &terms, &lsmi::default_device()).unwrap();
 //! assert_eq!(report.broken(), vec![Identity::Dominance], "{report}");
 //! let miss = report.first(Identity::Dominance).unwrap();
@@ -72,12 +72,12 @@ use std::fmt;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use proptest::prelude::*;
 
-use crate::decompose::{Decomposer, PointwiseTerms};
+use crate::decompose::Decomposer;
 use crate::error::Result;
-use crate::oracle::{JointPmf, OracleDecomposition};
+use crate::oracle::JointPmf;
 use crate::pmi::Pmi;
-use crate::summary::HostInteractions;
-use crate::synthetic::{ClassMeans, ExactTerms, GaussianFamily};
+use crate::pointwise::{Interactions, PointwiseTerms};
+use crate::synthetic::{ClassMeans, GaussianFamily};
 
 #[cfg(doc)]
 use crate::decompose::Lsmi;
@@ -331,7 +331,7 @@ fn row() -> impl Strategy<Value = [f64; 5]> {
 
 /// Random finite pointwise terms of 1 to 39 samples, with ties and large
 /// magnitudes (see [`terms_with`]).
-pub fn terms() -> impl Strategy<Value = ExactTerms> {
+pub fn terms() -> impl Strategy<Value = PointwiseTerms<Vec<f64>>> {
     terms_with(1..40)
 }
 
@@ -341,7 +341,7 @@ pub fn terms() -> impl Strategy<Value = ExactTerms> {
 /// in `h(x1|y) = h(x2|y)`. Every value is exactly representable in `f32`.
 pub fn terms_with(
     samples: impl Into<prop::collection::SizeRange>,
-) -> impl Strategy<Value = ExactTerms> {
+) -> impl Strategy<Value = PointwiseTerms<Vec<f64>>> {
     prop::collection::vec(row(), samples).prop_map(|rows| exact_terms(&rows))
 }
 
@@ -404,27 +404,10 @@ pub fn logits(classes: usize) -> impl Strategy<Value = (Vec<f32>, Vec<i64>, Vec<
     })
 }
 
-/// The exact pointwise terms of every event of an oracle decomposition (in the
-/// order of its events), to feed a decomposer the exact values.
-pub fn oracle_terms(decomposition: &OracleDecomposition) -> ExactTerms {
-    let rows: Vec<[f64; 5]> = decomposition
-        .events
-        .iter()
-        .map(|e| [e.h1(), e.h2(), e.i1(), e.i2(), e.i12()])
-        .collect();
-    exact_terms(&rows)
-}
-
 /// Rows `[h1, h2, i1, i2, i12]` as columns.
-fn exact_terms(rows: &[[f64; 5]]) -> ExactTerms {
+fn exact_terms(rows: &[[f64; 5]]) -> PointwiseTerms<Vec<f64>> {
     let column = |j: usize| rows.iter().map(|row| row[j]).collect();
-    ExactTerms {
-        h1: column(0),
-        h2: column(1),
-        i1: column(2),
-        i2: column(3),
-        i12: column(4),
-    }
+    PointwiseTerms::unchecked(column(0), column(1), column(2), column(3), column(4))
 }
 
 // ------------------------------------------------------------ checks
@@ -443,12 +426,14 @@ fn exact_terms(rows: &[[f64; 5]]) -> ExactTerms {
 /// * Any error of `decomposer` or of reading its output back.
 pub fn check_decomposer<D: Decomposer + ?Sized>(
     decomposer: &D,
-    terms: &ExactTerms,
+    terms: &PointwiseTerms<Vec<f64>>,
     device: &Device,
 ) -> Result<Report> {
-    let rows: Vec<[f64; 5]> = (0..terms.len()).filter_map(|k| terms.row(k)).collect();
-    crate::check::same_length("terms.h2 … terms.i12", rows.len(), "terms.h1", terms.len())?;
-    let run = |rows: &[[f64; 5]]| -> Result<HostInteractions> {
+    let rows: Vec<[f64; 5]> = (0..terms.len())
+        .filter_map(|k| terms.row(k))
+        .map(|row| row.values())
+        .collect();
+    let run = |rows: &[[f64; 5]]| -> Result<Interactions<Vec<f64>>> {
         decomposer.decompose(terms_on(rows, device)?)?.to_host()
     };
     let mut report = Report::default();
@@ -458,7 +443,7 @@ pub fn check_decomposer<D: Decomposer + ?Sized>(
 
     let mut check = report.check(Identity::PartsAddUp);
     for (k, &[_, _, i1, i2, i12]) in rows.iter().enumerate() {
-        let [r, u1, u2, s] = [out.r[k], out.u1[k], out.u2[k], out.s[k]].map(f64::from);
+        let [r, u1, u2, s] = [out.r()[k], out.u1()[k], out.u2()[k], out.s()[k]].map(f64::from);
         check.close(k, "r + u1", r + u1, i1, tol(k));
         check.close(k, "r + u2", r + u2, i2, tol(k));
         check.close(k, "r + u1 + u2 + s", r + u1 + u2 + s, i12, tol(k));
@@ -473,15 +458,15 @@ pub fn check_decomposer<D: Decomposer + ?Sized>(
     for k in 0..rows.len() {
         // (quantity of the swapped run, its value, the original value it must equal)
         let pairs = [
-            ("u2 (swapped) vs u1", swapped.u2[k], out.u1[k]),
-            ("u1 (swapped) vs u2", swapped.u1[k], out.u2[k]),
-            ("r", swapped.r[k], out.r[k]),
-            ("s", swapped.s[k], out.s[k]),
-            ("r_plus", swapped.r_plus[k], out.r_plus[k]),
-            ("r_minus", swapped.r_minus[k], out.r_minus[k]),
+            ("u2 (swapped) vs u1", swapped.u2()[k], out.u1()[k]),
+            ("u1 (swapped) vs u2", swapped.u1()[k], out.u2()[k]),
+            ("r", swapped.r()[k], out.r()[k]),
+            ("s", swapped.s()[k], out.s()[k]),
+            ("r_plus", swapped.r_plus()[k], out.r_plus()[k]),
+            ("r_minus", swapped.r_minus()[k], out.r_minus()[k]),
         ];
         for (quantity, found, expected) in pairs {
-            check.close(k, quantity, f64::from(found), f64::from(expected), tol(k));
+            check.close(k, quantity, found, expected, tol(k));
         }
     }
 
@@ -494,16 +479,16 @@ pub fn check_decomposer<D: Decomposer + ?Sized>(
         let mut check = report.check(Identity::CommonEntropyOffset);
         for (k, row) in moved.iter().enumerate() {
             let t = tolerance(row);
-            check.close(k, "r", f64::from(shifted.r[k]), f64::from(out.r[k]), t);
-            check.close(k, "u1", f64::from(shifted.u1[k]), f64::from(out.u1[k]), t);
-            check.close(k, "u2", f64::from(shifted.u2[k]), f64::from(out.u2[k]), t);
-            check.close(k, "s", f64::from(shifted.s[k]), f64::from(out.s[k]), t);
+            check.close(k, "r", shifted.r()[k], out.r()[k], t);
+            check.close(k, "u1", shifted.u1()[k], out.u1()[k], t);
+            check.close(k, "u2", shifted.u2()[k], out.u2()[k], t);
+            check.close(k, "s", shifted.s()[k], out.s()[k], t);
         }
     }
 
     let mut check = report.check(Identity::Bounds);
     for (k, &[_, _, i1, i2, _]) in rows.iter().enumerate() {
-        let r = f64::from(out.r[k]);
+        let r = out.r()[k];
         check.at_most(k, "min(i1, i2) − r", i1.min(i2) - r, 0.0, tol(k));
         check.at_most(k, "r − max(i1, i2)", r - i1.max(i2), 0.0, tol(k));
     }
@@ -522,13 +507,13 @@ pub fn check_decomposer<D: Decomposer + ?Sized>(
     let mut check = report.check(Identity::Dominance);
     for (k, row) in dominant.iter().enumerate() {
         let t = tolerance(row);
-        check.close(k, "r", f64::from(ordered.r[k]), row[2], t);
-        check.close(k, "u1", f64::from(ordered.u1[k]), 0.0, t);
+        check.close(k, "r", ordered.r()[k], row[2], t);
+        check.close(k, "u1", ordered.u1()[k], 0.0, t);
     }
 
     let raw = out.summary()?;
     let adjusted = base.adjust()?;
-    let a = adjusted.shift;
+    let a = adjusted.shift();
     let rule = if raw.r < 0.0 || raw.s < 0.0 {
         -raw.r.min(raw.s)
     } else if raw.u1 < 0.0 || raw.u2 < 0.0 {
@@ -540,18 +525,18 @@ pub fn check_decomposer<D: Decomposer + ?Sized>(
     report
         .check(Identity::AdjustmentRule)
         .close(0, "shift a", a, rule, scale);
-    let moved = adjusted.interactions.to_host()?;
+    let moved = adjusted.interactions().to_host()?;
     let mut check = report.check(Identity::AdjustmentShift);
     for (k, row) in rows.iter().enumerate() {
         let t = tolerance(row).max(tolerance(&[a]));
         let pairs = [
-            ("r + a", moved.r[k], f64::from(out.r[k]) + a),
-            ("u1 − a", moved.u1[k], f64::from(out.u1[k]) - a),
-            ("u2 − a", moved.u2[k], f64::from(out.u2[k]) - a),
-            ("s + a", moved.s[k], f64::from(out.s[k]) + a),
+            ("r + a", moved.r()[k], out.r()[k] + a),
+            ("u1 − a", moved.u1()[k], out.u1()[k] - a),
+            ("u2 − a", moved.u2()[k], out.u2()[k] - a),
+            ("s + a", moved.s()[k], out.s()[k] + a),
         ];
         for (quantity, found, expected) in pairs {
-            check.close(k, quantity, f64::from(found), expected, t);
+            check.close(k, quantity, found, expected, t);
         }
     }
     Ok(report)

@@ -8,10 +8,10 @@
 //! is the per-sample truth.
 
 use super::encode::{Embedding, FeatureRows, sign};
-use super::{ExactInteractions, ExactTerms, Features, check_at_least, check_noise_std};
+use super::{Features, check_at_least, check_noise_std};
 use crate::error::Result;
 use crate::oracle::{Gate, OracleDecomposition, OracleEvent};
-use crate::redundancy::{Inputs, Parts};
+use crate::pointwise::Interactions;
 use crate::rng::SeededRng;
 use crate::summary::Summary;
 
@@ -32,7 +32,7 @@ use crate::summary::Summary;
 /// let sample = GateFeatures::new(Gate::Xor, 8, 0.1).sample(100, 1)?;
 /// assert_eq!(sample.x1.cols, 8);
 /// // XOR: every sample's exact synergy is ln 2, so the mean over this sample is too.
-/// let means = sample.exact.summary();
+/// let means = sample.exact.summary()?;
 /// assert_eq!(means.n, 100);
 /// assert!((means.s - std::f64::consts::LN_2).abs() < 1e-12);
 /// assert!(means.r.abs() < 1e-12 && means.u1.abs() < 1e-12 && means.u2.abs() < 1e-12);
@@ -144,7 +144,7 @@ impl EventLookup {
     fn new(gate: Gate, oracle: &OracleDecomposition) -> Self {
         let symbols = if gate == Gate::XorNot { 4 } else { 2 };
         let mut index = vec![None; symbols * symbols * gate.num_classes()];
-        for (position, e) in oracle.events.iter().enumerate() {
+        for (position, e) in oracle.events().iter().enumerate() {
             index[(e.x1 * symbols + e.x2) * gate.num_classes() + e.y] = Some(position);
         }
         Self {
@@ -172,64 +172,37 @@ pub struct GateSample {
     pub x2: Features,
     /// The labels `y = gate.output(b1, b2, op)`, `n` entries in `0..gate.num_classes()`.
     pub labels: Vec<i64>,
-    /// For every sample, its event's position in `oracle.events`.
+    /// For every sample, its event's position in `oracle.events()`.
     pub events: Vec<usize>,
-    /// The exact noise-free `h(x1), h(x2), i(x1;y), i(x2;y), i(x1,x2;y)` of every
-    /// sample's event, in nats (`h` is a discrete surprisal here).
-    pub exact: ExactTerms,
-    /// The exact noise-free `r, u1, u2, s, r⁺, r⁻` of every sample's event, in nats.
-    pub interactions: ExactInteractions,
-    /// The gate's exact decomposition (`oracle.summary` holds its exact means).
+    /// The exact noise-free terms and interactions of every sample's event, in
+    /// nats (`h` is a discrete surprisal here).
+    pub exact: Interactions<Vec<f64>>,
+    /// The gate's exact decomposition (`oracle.summary()` holds its exact means).
     pub oracle: OracleDecomposition,
 }
 
 impl GateSample {
     fn new(x1: Features, x2: Features, events: Vec<usize>, oracle: OracleDecomposition) -> Self {
-        let mut exact = ExactTerms::default();
-        let mut interactions = ExactInteractions::default();
-        for &position in &events {
-            let (inputs, parts) = event_values(&oracle.events[position]);
-            exact.push(inputs);
-            interactions.push(parts);
-        }
         Self {
             x1,
             x2,
-            labels: events.iter().map(|&e| oracle.events[e].y as i64).collect(),
+            labels: events
+                .iter()
+                .map(|&e| oracle.events()[e].y as i64)
+                .collect(),
+            exact: oracle.interactions().select(&events),
             events,
-            exact,
-            interactions,
             oracle,
         }
     }
 
     /// The discrete event of sample `index`: `x1 = b1 + 2·op`, `x2 = b2 + 2·op`, `y`.
     pub fn event(&self, index: usize) -> &OracleEvent {
-        &self.oracle.events[self.events[index]]
+        &self.oracle.events()[self.events[index]]
     }
 
     /// The gate's exact (probability-weighted) means, in nats.
     pub fn summary(&self) -> Summary {
-        self.oracle.summary
+        *self.oracle.summary()
     }
-}
-
-/// An oracle event's pointwise terms and interactions.
-fn event_values(e: &OracleEvent) -> (Inputs<f64>, Parts<f64>) {
-    let inputs = Inputs {
-        h1: e.h1(),
-        h2: e.h2(),
-        i1: e.i1(),
-        i2: e.i2(),
-        i12: e.i12(),
-    };
-    let parts = Parts {
-        r: e.r(),
-        u1: e.u1(),
-        u2: e.u2(),
-        s: e.s(),
-        r_plus: e.r_plus(),
-        r_minus: e.r_minus(),
-    };
-    (inputs, parts)
 }

@@ -10,11 +10,10 @@ use std::f64::consts::LN_2;
 
 use super::encode::{FeatureRows, sign};
 use super::{
-    ExactTerms, Features, check_at_least, check_distribution, draw_index, log_normal_isotropic_f64,
-    log_sum_exp,
+    Features, check_at_least, check_distribution, draw_index, log_normal_isotropic_f64, log_sum_exp,
 };
 use crate::error::{LsmiError, Result};
-use crate::redundancy::Inputs;
+use crate::pointwise::{Interactions, PointwiseTerms};
 use crate::rng::SeededRng;
 
 /// The layout of the class means `m_k` of a [`GaussianFamily`].
@@ -70,7 +69,7 @@ fn bits_for(classes: usize) -> usize {
 /// let family = GaussianFamily::setting_a(0.4);
 /// let sample = family.sample(1_000, 7)?;
 /// assert_eq!((sample.x1.rows, sample.x1.cols), (1_000, 1));
-/// let means = sample.exact.summary(); // Monte-Carlo means of the exact terms
+/// let means = sample.exact.summary()?; // Monte-Carlo means of the exact terms
 /// let (i1, _i12) = family.mutual_information().unwrap();
 /// assert!((means.i1 - i1).abs() < 0.05);
 /// # Ok(())
@@ -185,14 +184,14 @@ impl GaussianFamily {
     pub fn sample(&self, n: usize, seed: u64) -> Result<GaussianSample> {
         self.validate()?;
         let posterior = Posterior::new(self);
-        let mut exact = ExactTerms::default();
+        let mut exact = PointwiseTerms::unchecked(vec![], vec![], vec![], vec![], vec![]);
         let (x1, x2, labels) =
             self.draw(n, seed, |x1, x2, y| exact.push(posterior.terms(x1, x2, y)));
         Ok(GaussianSample {
             x1,
             x2,
             labels,
-            exact,
+            exact: exact.decompose(),
         })
     }
 
@@ -285,8 +284,9 @@ pub struct GaussianSample {
     pub x2: Features,
     /// The labels `y`, `n` entries in `0..classes`.
     pub labels: Vec<i64>,
-    /// The exact `h(x1), h(x2), i(x1;y), i(x2;y), i(x1,x2;y)` of every sample, in nats.
-    pub exact: ExactTerms,
+    /// The exact pointwise terms and interactions of every sample, in nats
+    /// (`exact.terms()` holds `h(x1), h(x2), i(x1;y), i(x2;y), i(x1,x2;y)`).
+    pub exact: Interactions<Vec<f64>>,
 }
 
 /// The exact densities and posteriors of a validated family.
@@ -308,7 +308,7 @@ impl Posterior {
     }
 
     /// The exact pointwise terms of one sample with label `y`.
-    fn terms(&self, x1: &[f64], x2: &[f64], y: usize) -> Inputs<f64> {
+    fn terms(&self, x1: &[f64], x2: &[f64], y: usize) -> PointwiseTerms<f64> {
         let (h1, i1) = self.single(x1, y);
         let (h2, i2) = self.single(x2, y);
         let i12 = if self.rho == 1.0 {
@@ -320,13 +320,7 @@ impl Posterior {
         } else {
             self.joint_pmi(x1, x2, y)
         };
-        Inputs {
-            h1,
-            h2,
-            i1,
-            i2,
-            i12,
-        }
+        PointwiseTerms::unchecked(h1, h2, i1, i2, i12)
     }
 
     /// `(h(x), i(x;y))` for either modality, whose marginal is

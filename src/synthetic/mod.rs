@@ -10,7 +10,7 @@
 //! | generator | what it is for |
 //! |---|---|
 //! | [`CorrelatedGaussian`], [`IsotropicMixture`] | entropy estimators: `h(x)` in closed form |
-//! | [`GaussianFamily`] | the authors' demo generator: exact pointwise `h1, h2, i1, i2, i12` per sample |
+//! | [`GaussianFamily`] | the authors' demo generator: exact pointwise terms and interactions per sample |
 //! | [`GateFeatures`] | the logic gates of the paper's Table 1, embedded in continuous features |
 //! | [`PresetInteractions`] | samples that each carry one known kind of interaction |
 
@@ -23,13 +23,11 @@ use crate::rng::SeededRng;
 
 mod densities;
 mod encode;
-mod exact;
 mod gates;
 mod gaussian;
 mod preset;
 
 pub use densities::{CorrelatedGaussian, IsotropicMixture};
-pub use exact::{ExactInteractions, ExactTerms};
 pub use gates::{GateFeatures, GateSample};
 pub use gaussian::{ClassMeans, GaussianFamily, GaussianSample, binary_mutual_information};
 pub use preset::{InteractionKind, PresetInteractions, PresetSample};
@@ -69,7 +67,7 @@ impl Features {
 }
 
 /// `ln N(x; m, σ² I)`.
-pub fn log_normal_isotropic(x: &[f32], mean: &[f64], sigma: f64) -> f64 {
+pub(crate) fn log_normal_isotropic(x: &[f32], mean: &[f64], sigma: f64) -> f64 {
     log_normal_isotropic_f64(x.iter().map(|&a| f64::from(a)), mean, sigma)
 }
 
@@ -81,7 +79,7 @@ fn log_normal_isotropic_f64(x: impl Iterator<Item = f64>, mean: &[f64], sigma: f
 }
 
 /// `ln Σ exp(v)`, stable.
-pub fn log_sum_exp(values: &[f64]) -> f64 {
+pub(crate) fn log_sum_exp(values: &[f64]) -> f64 {
     let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if max == f64::NEG_INFINITY {
         return max;

@@ -17,7 +17,7 @@ pub fn devices() -> Vec<(&'static str, Device)> {
 /// The CPU devices only: for tests that fit models for many epochs, which on
 /// software Vulkan would take minutes each.
 pub fn cpu_devices() -> Vec<(&'static str, Device)> {
-    let devices = lsmi::device::cpu_devices();
+    let devices = lsmi::cpu_devices();
     assert!(
         !devices.is_empty(),
         "the tests need a CPU backend (flex or ndarray)"
@@ -28,7 +28,7 @@ pub fn cpu_devices() -> Vec<(&'static str, Device)> {
 /// The wgpu device; a build with the `wgpu` feature fails its tests without one.
 #[cfg(feature = "wgpu")]
 pub fn wgpu() -> Device {
-    lsmi::device::wgpu_device().unwrap_or_else(|err| {
+    lsmi::wgpu_device().unwrap_or_else(|err| {
         panic!(
             "{err}\nThe wgpu tests need a Vulkan driver. Without a GPU, install Mesa's \
              software driver (apt-get install -y mesa-vulkan-drivers libvulkan1), or \

@@ -188,15 +188,15 @@ fn a_label_with_zero_prior_is_rejected() {
 
 #[test]
 fn unknown_or_missing_backends_are_named() {
-    let err = lsmi::device::device("cuda").unwrap_err();
+    let err = lsmi::device("cuda").unwrap_err();
     assert!(
         matches!(&err, LsmiError::DeviceUnavailable { name, .. } if name == "cuda"),
         "{err}"
     );
     message_has(&err, &["cuda", "unknown backend", "flex, ndarray, wgpu"]);
     for name in ["flex", "ndarray", "wgpu"] {
-        let compiled = lsmi::device::backends().contains(&name);
-        match lsmi::device::device(name) {
+        let compiled = lsmi::backends().contains(&name);
+        match lsmi::device(name) {
             Ok(_) => assert!(compiled, "{name} is not compiled in but came up"),
             Err(err) => {
                 assert!(!compiled, "{name} is compiled in but failed: {err}");

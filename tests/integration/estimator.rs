@@ -104,8 +104,12 @@ fn every_sample_is_scored_and_the_means_match_the_exact_ones() {
         let host = fitted.interactions().to_host().unwrap();
         assert_eq!(host.len(), 600, "{backend}");
         for k in 0..host.len() {
-            assert!((host.r[k] + host.u1[k] - host.i1[k]).abs() < 1e-4);
-            assert!((host.r[k] + host.u1[k] + host.u2[k] + host.s[k] - host.i12[k]).abs() < 1e-4);
+            assert!((host.r()[k] + host.u1()[k] - host.terms().i1()[k]).abs() < 1e-4);
+            assert!(
+                (host.r()[k] + host.u1()[k] + host.u2()[k] + host.s()[k] - host.terms().i12()[k])
+                    .abs()
+                    < 1e-4
+            );
         }
         let m = fitted.interactions().summary().unwrap();
         let got = [m.r, m.u1, m.u2, m.s, m.i1, m.i2, m.i12];
@@ -138,7 +142,7 @@ fn flipped_labels_score_negative_out_of_sample_but_positive_in_sample() {
         );
     let mean_flipped_i12 = |config: LsmiConfig, device: &Device| {
         let fitted = fit_on(&config.with_classifier(overfit.clone()), &data, device);
-        let i12 = read(&fitted.interactions().terms.i12);
+        let i12 = read(fitted.interactions().terms().i12());
         flipped.iter().map(|&i| f64::from(i12[i])).sum::<f64>() / flipped.len() as f64
     };
     for (backend, device) in cpu_devices() {
@@ -161,9 +165,9 @@ fn same_seed_same_numbers_other_seed_other_numbers() {
     for (backend, device) in cpu_devices() {
         let run = |seed: u64| {
             read(
-                &fit_on(&quick(2).with_seed(seed), &data, &device)
+                fit_on(&quick(2).with_seed(seed), &data, &device)
                     .interactions()
-                    .r,
+                    .r(),
             )
         };
         assert_seed_matters(backend, run, 9, 10);
@@ -189,14 +193,14 @@ fn transform_is_the_fold_mixture_and_survives_save_load() {
             let out = model
                 .transform(x1.tensor(&device), x2.tensor(&device), labels(y, &device))
                 .unwrap();
-            let t = &out.terms;
+            let t = &out.terms();
             [
-                read(&t.h1),
-                read(&t.h2),
-                read(&t.i1),
-                read(&t.i2),
-                read(&t.i12),
-                read(&out.s),
+                read(t.h1()),
+                read(t.h2()),
+                read(t.i1()),
+                read(t.i2()),
+                read(t.i12()),
+                read(out.s()),
             ]
         };
         let before = transform(fitted.models());

@@ -37,15 +37,17 @@ fn or_gate_events_match_the_oracle_table() {
         ),
         ((1, 1, 1), [ln(4. / 3.), 0.0, 0.0, 0.0], [ln(4. / 3.); 3]),
     ];
-    assert_eq!(oracle.events.len(), table.len());
-    for (event, ((x1, x2, y), parts, pmi)) in oracle.events.iter().zip(table) {
+    assert_eq!(oracle.events().len(), table.len());
+    let events = oracle.events().iter().zip(oracle.interactions().rows());
+    for ((event, row), ((x1, x2, y), parts, pmi)) in events.zip(table) {
         assert_eq!((event.x1, event.x2, event.y), (x1, x2, y));
         close("p", event.p, 0.25, 1e-12);
-        let got = [event.r(), event.u1(), event.u2(), event.s()];
+        let got = [*row.r(), *row.u1(), *row.u2(), *row.s()];
         for (g, w) in got.iter().zip(parts) {
             close(&format!("OR event {x1}{x2}{y}"), *g, w, 1e-9);
         }
-        for (g, w) in [event.i1(), event.i2(), event.i12()].iter().zip(pmi) {
+        let t = row.terms();
+        for (g, w) in [*t.i1(), *t.i2(), *t.i12()].iter().zip(pmi) {
             close(&format!("OR event {x1}{x2}{y} pmi"), *g, w, 1e-9);
         }
     }
@@ -78,21 +80,26 @@ fn gate_means_match_oracles_raw_and_adjusted() {
     ];
     for (gate, raw, adjusted) in cases {
         let oracle = gate.pmf().decompose();
-        assert_means(gate.name(), &oracle.summary, raw);
+        assert_means(gate.name(), oracle.summary(), raw);
         let adj = oracle.adjusted();
         // ORACLES.md prints the adjusted OR values to 6 decimals; check those at
         // 1e-6 and the exact closed form at 1e-9.
         let exact_or_adjusted = [or_r - LN2 / 4., 0.0, 0.0, 0.75 * LN2 - LN2 / 4.];
         if matches!(gate, Gate::Or | Gate::And) {
-            assert_means(gate.name(), &adj.summary, exact_or_adjusted);
-            for (g, w) in [adj.summary.r, adj.summary.u1, adj.summary.u2, adj.summary.s]
-                .iter()
-                .zip(adjusted)
+            assert_means(gate.name(), adj.summary(), exact_or_adjusted);
+            for (g, w) in [
+                adj.summary().r,
+                adj.summary().u1,
+                adj.summary().u2,
+                adj.summary().s,
+            ]
+            .iter()
+            .zip(adjusted)
             {
                 close(&format!("{} adjusted (6 d.p.)", gate.name()), *g, w, 1e-6);
             }
         } else {
-            assert_means(gate.name(), &adj.summary, adjusted);
+            assert_means(gate.name(), adj.summary(), adjusted);
         }
     }
 }
@@ -127,9 +134,9 @@ proptest! {
                 cells += (0..c).filter(|&y| p(a, b, y) > 0.0).count();
             }
         }
-        prop_assert_eq!(oracle.events.len(), cells);
+        prop_assert_eq!(oracle.events().len(), cells);
         let mut means = [0.0; 4];
-        for e in &oracle.events {
+        for (e, row) in oracle.events().iter().zip(oracle.interactions().rows()) {
             let (x1, x2, y) = (e.x1, e.x2, e.y);
             let p_y = marginal(&|_, _, b| b == y);
             let p_x1 = marginal(&|a, _, _| a == x1);
@@ -143,9 +150,10 @@ proptest! {
             let r_minus = (h1 - i1).min(h2 - i2);
             let r = r_plus - r_minus;
             let want = [h1, h2, i1, i2, i12, r_plus, r_minus, r, i1 - r, i2 - r, i12 - i1 - i2 + r];
+            let t = row.terms();
             let got = [
-                e.h1(), e.h2(), e.i1(), e.i2(), e.i12(), e.r_plus(), e.r_minus(),
-                e.r(), e.u1(), e.u2(), e.s(),
+                *t.h1(), *t.h2(), *t.i1(), *t.i2(), *t.i12(), *row.r_plus(), *row.r_minus(),
+                *row.r(), *row.u1(), *row.u2(), *row.s(),
             ];
             for (k, (g, w)) in got.iter().zip(want).enumerate() {
                 prop_assert!((g - w).abs() < 1e-9, "column {k} of event {x1} {x2} {y}: {g} vs {w}");
@@ -155,7 +163,7 @@ proptest! {
                 *mean += e.p * value;
             }
         }
-        let s = oracle.summary;
+        let s = oracle.summary();
         for (name, got, want) in [("R", s.r, means[0]), ("U1", s.u1, means[1]), ("U2", s.u2, means[2]), ("S", s.s, means[3])] {
             prop_assert!((got - want).abs() < 1e-9, "{name}: {got} vs {want}");
         }
@@ -164,8 +172,8 @@ proptest! {
         // within rounding of 0 takes the same branch).
         let a = reference_shift(s.r, s.u1, s.u2, s.s);
         let adjusted = oracle.adjusted();
-        prop_assert!((adjusted.shift - a).abs() < 1e-9, "shift {} vs {a}", adjusted.shift);
-        for (raw, adj) in oracle.events.iter().zip(&adjusted.events) {
+        prop_assert!((adjusted.shift() - a).abs() < 1e-9, "shift {} vs {a}", adjusted.shift());
+        for (raw, adj) in oracle.interactions().rows().zip(adjusted.interactions().rows()) {
             prop_assert!((adj.r() - (raw.r() + a)).abs() < 1e-9);
             prop_assert!((adj.u1() - (raw.u1() - a)).abs() < 1e-9);
             prop_assert!((adj.u2() - (raw.u2() - a)).abs() < 1e-9);
@@ -179,17 +187,18 @@ fn device_decomposer_agrees_with_the_exact_oracle() {
     for (backend, device) in devices() {
         for gate in Gate::ALL {
             let oracle = gate.pmf().decompose();
-            let interactions = Lsmi.decompose(oracle.terms_on(&device).unwrap()).unwrap();
+            let terms = oracle.interactions().terms().to_device(&device).unwrap();
+            let interactions = Lsmi.decompose(terms).unwrap();
             let columns = [
-                (read(&interactions.r), "r"),
-                (read(&interactions.u1), "u1"),
-                (read(&interactions.u2), "u2"),
-                (read(&interactions.s), "s"),
-                (read(&interactions.r_plus), "r_plus"),
-                (read(&interactions.r_minus), "r_minus"),
+                (read(interactions.r()), "r"),
+                (read(interactions.u1()), "u1"),
+                (read(interactions.u2()), "u2"),
+                (read(interactions.s()), "s"),
+                (read(interactions.r_plus()), "r_plus"),
+                (read(interactions.r_minus()), "r_minus"),
             ];
-            for (k, e) in oracle.events.iter().enumerate() {
-                let exact = [e.r(), e.u1(), e.u2(), e.s(), e.r_plus(), e.r_minus()];
+            for (k, e) in oracle.interactions().rows().enumerate() {
+                let exact = [*e.r(), *e.u1(), *e.u2(), *e.s(), *e.r_plus(), *e.r_minus()];
                 for ((column, name), want) in columns.iter().zip(exact) {
                     let what = format!("{backend} {} event {k} {name}", gate.name());
                     close(&what, f64::from(column[k]), want, 1e-5);

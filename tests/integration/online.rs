@@ -26,7 +26,7 @@ fn batch(size: usize, seed: u64, device: &Device) -> Batch {
         x2: sample.x2.tensor(device),
         logits: matrix(&logits, size, 2, device),
         y: sample.labels,
-        exact_i1: sample.exact.i1,
+        exact_i1: sample.exact.terms().i1().clone(),
     }
 }
 
@@ -63,14 +63,18 @@ fn each_step_returns_the_batch_interactions_and_counts_them() {
             for k in 0..64 {
                 let y = b.y[k] as usize;
                 let want = b.exact_i1[k] + 0.5f64.ln() - (counts[y] / total).ln();
-                for (name, column) in [("i1", &host.i1), ("i2", &host.i2), ("i12", &host.i12)] {
-                    let got = f64::from(column[k]);
+                for (name, column) in [
+                    ("i1", &host.terms().i1()),
+                    ("i2", &host.terms().i2()),
+                    ("i12", &host.terms().i12()),
+                ] {
+                    let got = column[k];
                     assert!(
                         (got - want).abs() < 1e-4,
                         "{backend} {name}[{k}]: {got} vs {want}"
                     );
                 }
-                assert!((host.r[k] + host.u1[k] - host.i1[k]).abs() < 1e-4);
+                assert!((host.r()[k] + host.u1()[k] - host.terms().i1()[k]).abs() < 1e-4);
             }
         }
         let prior = online.prior().unwrap();
@@ -113,7 +117,7 @@ fn the_prior_follows_the_labels_seen_unless_fixed() {
             "{prior:?}"
         );
         // Equal logits: i = ln ½ − ln p(y).
-        let i1 = read(&out.terms.i1);
+        let i1 = read(out.terms().i1());
         assert!(
             (f64::from(i1[0]) - (0.5f64 / 0.7).ln()).abs() < 1e-5,
             "{i1:?}"
@@ -134,7 +138,7 @@ fn the_prior_follows_the_labels_seen_unless_fixed() {
                 logits,
             )
             .unwrap();
-        assert!(read(&out.terms.i1).iter().all(|v| v.abs() < 1e-6));
+        assert!(read(out.terms().i1()).iter().all(|v| v.abs() < 1e-6));
     }
 }
 
@@ -353,7 +357,7 @@ fn bad_values_are_refused_before_the_state_changes() {
             step(&mut online, &b, &device),
             step(&mut fresh, &b, &device),
         );
-        assert_eq!(read(&after.r), read(&reference.r), "{backend}");
+        assert_eq!(read(after.r()), read(reference.r()), "{backend}");
 
         // Checks off: no error, and the NaN flows through as documented.
         let mut unchecked = OnlineConfig::new(2)
@@ -370,7 +374,7 @@ fn bad_values_are_refused_before_the_state_changes() {
                 b.logits.clone(),
             )
             .unwrap();
-        assert!(read(&out.terms.h1)[5].is_nan(), "{backend}");
+        assert!(read(out.terms().h1())[5].is_nan(), "{backend}");
     }
 }
 
@@ -396,7 +400,7 @@ impl Drop for Scratch {
 }
 
 /// `x2` with a second feature (`d2 = 2`), so the two models differ in shape.
-fn step_wide(online: &mut OnlineLsmi, b: &Batch, device: &Device) -> lsmi::HostInteractions {
+fn step_wide(online: &mut OnlineLsmi, b: &Batch, device: &Device) -> lsmi::Interactions<Vec<f64>> {
     let x2 = Tensor::cat(vec![b.x2.clone(), b.x1.clone()], 1);
     online
         .step(
@@ -524,7 +528,7 @@ fn a_missing_damaged_or_unfinished_save_is_refused() {
         ("another format", "format", |dir| {
             let path = dir.join("manifest.json");
             let text = std::fs::read_to_string(&path).unwrap();
-            std::fs::write(&path, text.replace("lsmi-online-1", "lsmi-online-0")).unwrap()
+            std::fs::write(&path, text.replace("lsmi-online-2", "lsmi-online-0")).unwrap()
         }),
         ("missing model", "knife2.bpk", |dir| {
             std::fs::remove_file(dir.join("knife2.bpk")).unwrap()

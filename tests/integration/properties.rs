@@ -4,29 +4,24 @@
 //! feature; the definitions are checked against values computed here.
 
 use lsmi::burn::tensor::Device;
-use lsmi::synthetic::ExactTerms;
 use lsmi::testing::{self, Identity};
-use lsmi::{
-    Decomposer, HostInteractions, Interactions, LabelPrior, LogitPmi, Lsmi, Pmi, PointwiseTerms,
-};
+use lsmi::{Decomposer, Interactions, LabelPrior, LogitPmi, Lsmi, Pmi, PointwiseTerms};
 use proptest::prelude::*;
 
 use crate::common::{definitions, devices, labels, matrix, read};
 
 /// The samples of `terms` as rows `[h1, h2, i1, i2, i12]`.
-fn rows(terms: &ExactTerms) -> Vec<[f64; 5]> {
-    (0..terms.len()).map(|k| terms.row(k).unwrap()).collect()
+fn rows(terms: &PointwiseTerms<Vec<f64>>) -> Vec<[f64; 5]> {
+    (0..terms.len())
+        .map(|k| terms.row(k).unwrap().values())
+        .collect()
 }
 
-fn decompose(terms: &ExactTerms, device: &Device) -> Interactions {
-    let terms = PointwiseTerms::from_slices(
-        &terms.h1, &terms.h2, &terms.i1, &terms.i2, &terms.i12, device,
-    )
-    .unwrap();
-    Lsmi.decompose(terms).unwrap()
+fn decompose(terms: &PointwiseTerms<Vec<f64>>, device: &Device) -> Interactions {
+    Lsmi.decompose(terms.to_device(device).unwrap()).unwrap()
 }
 
-fn host(terms: &ExactTerms, device: &Device) -> HostInteractions {
+fn host(terms: &PointwiseTerms<Vec<f64>>, device: &Device) -> Interactions<Vec<f64>> {
     decompose(terms, device).to_host().unwrap()
 }
 
@@ -35,15 +30,15 @@ fn host(terms: &ExactTerms, device: &Device) -> HostInteractions {
 /// tolerance of that sample.
 fn assert_definition(
     what: &str,
-    terms: &ExactTerms,
+    terms: &PointwiseTerms<Vec<f64>>,
     column: usize,
-    found: &[f32],
+    found: &[f64],
 ) -> Result<(), TestCaseError> {
     let rows = rows(terms);
     prop_assert_eq!(found.len(), rows.len(), "{}: length", what);
     for (k, (row, value)) in rows.iter().zip(found).enumerate() {
         let want = definitions(*row)[column];
-        let miss = (f64::from(*value) - want).abs();
+        let miss = (value - want).abs();
         let tol = testing::tolerance(row);
         prop_assert!(miss <= tol, "{what}[{k}]: {value} vs {want} for {row:?}");
     }
@@ -58,7 +53,7 @@ proptest! {
     fn r_plus_is_the_smaller_surprisal(terms in testing::terms()) {
         for (backend, device) in devices() {
             let h = host(&terms, &device);
-            assert_definition(&format!("{backend} r_plus"), &terms, 0, &h.r_plus)?;
+            assert_definition(&format!("{backend} r_plus"), &terms, 0, h.r_plus())?;
         }
     }
 
@@ -67,7 +62,7 @@ proptest! {
     fn r_minus_is_the_smaller_conditional_surprisal(terms in testing::terms()) {
         for (backend, device) in devices() {
             let h = host(&terms, &device);
-            assert_definition(&format!("{backend} r_minus"), &terms, 1, &h.r_minus)?;
+            assert_definition(&format!("{backend} r_minus"), &terms, 1, h.r_minus())?;
         }
     }
 
@@ -76,7 +71,7 @@ proptest! {
     fn interactions_follow_the_definitions(terms in testing::terms()) {
         for (backend, device) in devices() {
             let h = host(&terms, &device);
-            for (k, (name, column)) in [("r", &h.r), ("u1", &h.u1), ("u2", &h.u2), ("s", &h.s)]
+            for (k, (name, column)) in [("r", &h.r()), ("u1", &h.u1()), ("u2", &h.u2()), ("s", &h.s())]
                 .into_iter()
                 .enumerate()
             {
@@ -98,7 +93,7 @@ proptest! {
     /// The same on the exact terms of random discrete distributions.
     #[test]
     fn lsmi_keeps_every_identity_on_exact_discrete_terms(pmf in testing::joint_pmf()) {
-        let terms = testing::oracle_terms(&pmf.decompose());
+        let terms = pmf.decompose().interactions().terms().clone();
         for (backend, device) in devices() {
             let report = testing::check_decomposer(&Lsmi, &terms, &device).unwrap();
             prop_assert!(report.all_hold(), "{}:\n{}", backend, report);
@@ -113,7 +108,7 @@ proptest! {
     ) {
         let sample = family.sample(50, seed).unwrap();
         for (backend, device) in devices() {
-            let report = testing::check_decomposer(&Lsmi, &sample.exact, &device).unwrap();
+            let report = testing::check_decomposer(&Lsmi, sample.exact.terms(), &device).unwrap();
             prop_assert!(report.all_hold(), "{} {:?}:\n{}", backend, family, report);
         }
     }
@@ -189,14 +184,16 @@ fn pmi_uses_the_prior_not_ln_c() {
     }
 }
 
-/// LSMI with a planted error: `u2` with the wrong sign.
-struct FlippedU2;
+/// LSMI with a planted error: `r⁻` takes the larger `h(x|y)` (a `max` for the
+/// `min`).
+struct MaxForMin;
 
-impl Decomposer for FlippedU2 {
+impl Decomposer for MaxForMin {
     fn decompose(&self, terms: PointwiseTerms) -> lsmi::Result<Interactions> {
-        let mut out = Lsmi.decompose(terms)?;
-        out.u2 = out.u2.neg();
-        Ok(out)
+        let r_plus = terms.h1().clone().min_pair(terms.h2().clone());
+        let given_y1 = terms.h1().clone() - terms.i1().clone();
+        let given_y2 = terms.h2().clone() - terms.i2().clone();
+        Interactions::from_redundancy(terms, r_plus, given_y1.max_pair(given_y2))
     }
 }
 
@@ -205,7 +202,7 @@ struct Mmi;
 
 impl Decomposer for Mmi {
     fn decompose(&self, terms: PointwiseTerms) -> lsmi::Result<Interactions> {
-        let r = terms.i1.clone().min_pair(terms.i2.clone());
+        let r = terms.i1().clone().min_pair(terms.i2().clone());
         let zeros = r.zeros_like();
         Interactions::from_redundancy(terms, r, zeros)
     }
@@ -215,35 +212,35 @@ impl Decomposer for Mmi {
 fn the_kit_names_the_identity_the_sample_and_the_miss() {
     // Sample 0: r⁺ = min(1, 1.5) = 1, r⁻ = min(0.7, 1.3) = 0.7, so LSMI's r = 0.3
     // and u2 = 0.2 − 0.3 = −0.1; sample 1 has u2 = 0.
-    let terms = ExactTerms {
-        h1: vec![1.0, 2.0],
-        h2: vec![1.5, 1.0],
-        i1: vec![0.3, 0.1],
-        i2: vec![0.2, 0.4],
-        i12: vec![0.9, 0.5],
-    };
+    let terms = PointwiseTerms::from_columns(
+        vec![1.0, 2.0],
+        vec![1.5, 1.0],
+        vec![0.3, 0.1],
+        vec![0.2, 0.4],
+        vec![0.9, 0.5],
+    )
+    .unwrap();
     for (backend, device) in devices() {
-        let report = testing::check_decomposer(&FlippedU2, &terms, &device).unwrap();
-        assert!(report.holds(Identity::Bounds), "{backend}:\n{report}");
-        // Flipped, u2 = +0.1: r + u2 = 0.4 where i2 = 0.2, on sample 0 only.
-        let v = report
-            .first(Identity::PartsAddUp)
-            .expect("identity 1 broken");
-        assert_eq!((v.sample, v.quantity), (0, "r + u2"), "{backend}: {v}");
-        assert!(
-            (v.found - 0.4).abs() < 1e-6 && (v.expected - 0.2).abs() < 1e-7,
+        let report = testing::check_decomposer(&MaxForMin, &terms, &device).unwrap();
+        // Built through `from_redundancy`, identity 1 holds whatever r is.
+        assert!(report.holds(Identity::PartsAddUp), "{backend}:\n{report}");
+        // With the max, sample 0 has r = 1 − max(0.7, 1.3) = −0.3, below
+        // min(i1, i2) = 0.2 by 0.5; sample 1 has r = 1 − 1.9 = −0.9.
+        let v = report.first(Identity::Bounds).expect("identity 4 broken");
+        assert_eq!(
+            (v.sample, v.quantity),
+            (0, "min(i1, i2) − r"),
             "{backend}: {v}"
         );
-        assert!((v.miss() - 0.2).abs() < 1e-6, "{backend}: {v}");
-        // Identity 1 on the terms as given: only sample 0 (sample 1 has u2 = 0).
-        assert!(
-            report
-                .violations()
-                .iter()
-                .filter(|v| v.identity == Identity::PartsAddUp)
-                .all(|v| v.sample == 0),
-            "{backend}:\n{report}"
-        );
+        assert!((v.found - 0.5).abs() < 1e-6, "{backend}: {v}");
+        assert!((v.miss() - 0.5).abs() < 1e-6, "{backend}: {v}");
+        let samples: Vec<usize> = report
+            .violations()
+            .iter()
+            .filter(|v| v.identity == Identity::Bounds)
+            .map(|v| v.sample)
+            .collect();
+        assert_eq!(samples, vec![0, 1], "{backend}:\n{report}");
 
         // MMI keeps identities 1–4 and the adjustment but not identity 5: with
         // modality 1 dominant on sample 0, r = min(0.3, 0.2) = 0.2, not i1 = 0.3.

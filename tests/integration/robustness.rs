@@ -7,8 +7,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use lsmi::burn::tensor::Tensor;
 use lsmi::{
-    Decomposer, Entropy, FitConfig, HostInteractions, JointPmf, KnifeConfig, LabelPrior, LogitPmi,
-    Lsmi, LsmiConfig, LsmiError, PointwiseTerms,
+    Decomposer, Entropy, FitConfig, JointPmf, KnifeConfig, LabelPrior, LogitPmi, Lsmi, LsmiConfig,
+    LsmiError, PointwiseTerms,
 };
 
 use crate::common::{cpu_devices, devices, labels, matrix, vector};
@@ -46,7 +46,7 @@ fn estimator_config_refuses_class_counts_beyond_the_maximum() {
         .expect_err("10^9 classes");
     message_has(&err, &["1000000000", "classes"]);
     // The maximum itself is fine.
-    LsmiConfig::new(lsmi::pmi::MAX_CLASSES).validate().unwrap();
+    LsmiConfig::new(lsmi::MAX_CLASSES).validate().unwrap();
 }
 
 #[test]
@@ -76,79 +76,66 @@ fn per_class_summary_refuses_huge_class_counts() {
 // ------------------------------------------------------------ host summary
 
 #[test]
-fn host_summary_refuses_columns_of_unequal_length() {
-    let host = HostInteractions {
-        r: vec![0.1, 0.2, 0.3],
-        u1: vec![0.1],
-        ..HostInteractions::default()
-    };
-    let result = no_panic("HostInteractions::summary", || host.summary());
-    let err = result.expect_err("unequal columns");
-    message_has(&err, &["u1", "1", "3"]);
+fn host_terms_refuse_columns_of_unequal_length_and_bad_values() {
+    let result = no_panic("PointwiseTerms::from_columns", || {
+        PointwiseTerms::from_columns(
+            vec![0.1, 0.2, 0.3],
+            vec![0.1],
+            vec![0.0; 3],
+            vec![0.0; 3],
+            vec![0.0; 3],
+        )
+    });
+    message_has(&result.expect_err("unequal columns"), &["h2", "1", "3"]);
+    let empty = PointwiseTerms::from_columns(vec![], vec![], vec![], vec![], vec![]);
+    message_has(&empty.expect_err("no samples"), &["no samples"]);
+    let nan = PointwiseTerms::from_columns(
+        vec![1.0, 2.0],
+        vec![1.0; 2],
+        vec![0.1, f64::NAN],
+        vec![0.1; 2],
+        vec![0.2; 2],
+    );
+    message_has(&nan.expect_err("NaN"), &["i1[1]", "NaN"]);
 }
 
 // ------------------------------------------------------------ decompose
 
-fn terms_of(values: [&[f32]; 5], device: &lsmi::burn::tensor::Device) -> PointwiseTerms {
-    let [h1, h2, i1, i2, i12] = values.map(|v| vector(v, device));
-    PointwiseTerms {
-        h1,
-        h2,
-        i1,
-        i2,
-        i12,
-    }
-}
-
 #[test]
-fn decompose_checks_terms_built_from_public_fields() {
+fn device_terms_are_checked_when_built() {
     for (_, device) in devices() {
-        let short = terms_of(
-            [
-                &[1.0, 2.0, 3.0],
-                &[1.0, 2.0],
-                &[0.1; 3],
-                &[0.1; 3],
-                &[0.2; 3],
-            ],
-            &device,
-        );
-        let result = no_panic("decompose of unequal terms", || Lsmi.decompose(short));
+        let tensors = |values: [&[f32]; 5]| values.map(|v| vector(v, &device));
+        let [h1, h2, i1, i2, i12] = tensors([
+            &[1.0, 2.0, 3.0],
+            &[1.0, 2.0],
+            &[0.1; 3],
+            &[0.1; 3],
+            &[0.2; 3],
+        ]);
+        let result = no_panic("unequal terms", || PointwiseTerms::new(h1, h2, i1, i2, i12));
         message_has(&result.unwrap_err(), &["h2", "2", "3"]);
 
-        let empty = terms_of([&[], &[], &[], &[], &[]], &device);
-        let result = no_panic("decompose of empty terms", || Lsmi.decompose(empty));
+        let [h1, h2, i1, i2, i12] = tensors([&[], &[], &[], &[], &[]]);
+        let result = no_panic("empty terms", || PointwiseTerms::new(h1, h2, i1, i2, i12));
         message_has(&result.unwrap_err(), &["no samples"]);
 
-        let nan = terms_of(
-            [
-                &[1.0, 2.0],
-                &[1.0, 2.0],
-                &[0.1, f32::NAN],
-                &[0.1; 2],
-                &[0.2; 2],
-            ],
-            &device,
-        );
-        // Values are not read back by `decompose` (the online path must not
-        // synchronise), but nothing reaches the host as NaN: the column and row
-        // are named instead.
-        let interactions = no_panic("decompose of NaN terms", || Lsmi.decompose(nan)).unwrap();
-        message_has(&interactions.summary().unwrap_err(), &["[1]", "NaN"]);
-        message_has(&interactions.to_host().unwrap_err(), &["[1]", "NaN"]);
+        let [h1, h2, i1, i2, i12] = tensors([
+            &[1.0, 2.0],
+            &[1.0, 2.0],
+            &[0.1, f32::NAN],
+            &[0.1; 2],
+            &[0.2; 2],
+        ]);
+        let result = no_panic("NaN terms", || PointwiseTerms::new(h1, h2, i1, i2, i12));
+        message_has(&result.unwrap_err(), &["i1[1]", "NaN"]);
     }
     // Terms on two devices (when the build has two backends).
     let devices = devices();
     if let [(_, a), (_, b), ..] = &devices[..] {
         let (on_a, on_b) = (vector(&[1.0, 2.0], a), vector(&[1.0, 2.0], b));
-        let mixed = PointwiseTerms {
-            h1: on_a.clone(),
-            h2: on_b,
-            i1: on_a.clone(),
-            i2: on_a.clone(),
-            i12: on_a,
-        };
-        let result = no_panic("decompose on two devices", || Lsmi.decompose(mixed));
+        let result = no_panic("terms on two devices", || {
+            PointwiseTerms::new(on_a.clone(), on_b, on_a.clone(), on_a.clone(), on_a)
+        });
         message_has(&result.unwrap_err(), &["h2", "device"]);
     }
 }
@@ -171,14 +158,6 @@ fn terms_whose_decomposition_would_overflow_f32_are_refused() {
     let [h1, h2, i1, i2, i12] = big.map(|v| vector(v, device));
     let result = PointwiseTerms::new(h1, h2, i1, i2, i12);
     message_has(&result.unwrap_err(), &["h1[1]", "out of range"]);
-    // Assembled from the public fields: decompose runs (no device read), and the
-    // overflow is an error naming column and row when the values are read.
-    let interactions = Lsmi.decompose(terms_of(big, device)).unwrap();
-    let err = interactions
-        .summary()
-        .expect_err("an overflowing result is an error");
-    message_has(&err, &["[1]", "inf"]);
-    message_has(&interactions.adjust().unwrap_err(), &["[1]"]);
 }
 
 #[test]
@@ -250,26 +229,6 @@ fn joint_pmf_refuses_sizes_that_overflow() {
 /// A 2-D Gaussian sample and the same rows multiplied by `c`.
 fn gaussian(n: usize) -> lsmi::synthetic::Features {
     lsmi::synthetic::CorrelatedGaussian::random(2, 10.0, 17).sample(n, 23)
-}
-
-#[test]
-fn standardizer_scale_follows_the_data() {
-    let device = &cpu_devices()[0].1;
-    let x = gaussian(500);
-    let base = lsmi::standardize::Standardizer::fit(&x.tensor(device), 1e-6).unwrap();
-    let base = f64::from(base.log_scale_sum().into_scalar::<f32>());
-    for c in [1e-8f32, 1e-20, 1e20] {
-        let scaled = lsmi::standardize::Standardizer::fit(&x.scaled(c).tensor(device), 1e-6)
-            .unwrap()
-            .log_scale_sum()
-            .into_scalar::<f32>();
-        let scaled = f64::from(scaled);
-        let expected = base + 2.0 * f64::from(c).ln();
-        assert!(
-            (scaled - expected).abs() < 1e-3,
-            "c = {c:e}: Σ ln σ = {scaled}, expected {expected}"
-        );
-    }
 }
 
 #[test]
@@ -551,7 +510,7 @@ mod command_line {
             let h1: Vec<f64> = csv
                 .lines()
                 .skip(1)
-                .map(|l| l.split(',').nth(9).unwrap().parse().unwrap())
+                .map(|l| l.split(',').nth(6).unwrap().parse().unwrap())
                 .collect();
             (json, h1.iter().sum::<f64>() / h1.len() as f64)
         };

@@ -5,10 +5,10 @@
 use std::f64::consts::LN_2;
 
 use lsmi::synthetic::{
-    ClassMeans, ExactTerms, Features, GateFeatures, GaussianFamily, InteractionKind,
-    PresetInteractions, binary_mutual_information,
+    ClassMeans, Features, GateFeatures, GaussianFamily, InteractionKind, PresetInteractions,
+    binary_mutual_information,
 };
-use lsmi::{Gate, LsmiError, Summary};
+use lsmi::{Gate, Interactions, LsmiError, Summary};
 
 use crate::common::close;
 
@@ -40,7 +40,7 @@ const SETTING_B: [Row; 4] = [
 /// The Monte-Carlo means of `family`'s exact terms against one table row and the
 /// closed-form mutual information.
 fn check_row(setting: &str, family: &GaussianFamily, (rho, i12, raw): Row) {
-    let summary = family.sample(N, SEED).unwrap().exact.summary();
+    let summary = family.sample(N, SEED).unwrap().exact.summary().unwrap();
     let (exact_i1, exact_i12) = family.mutual_information().unwrap();
     let got = [summary.r, summary.u1, summary.u2, summary.s, summary.i12];
     let want = [raw[0], raw[1], raw[2], raw[3], i12];
@@ -120,12 +120,12 @@ fn adjusted_means_of_setting_a_match_the_oracle_table() {
 }
 
 fn exact_summary(family: &GaussianFamily) -> Summary {
-    family.sample(N, SEED).unwrap().exact.summary()
+    family.sample(N, SEED).unwrap().exact.summary().unwrap()
 }
 
-fn assert_finite(terms: &ExactTerms) {
-    for column in [&terms.h1, &terms.h2, &terms.i1, &terms.i2, &terms.i12] {
-        assert!(column.iter().all(|v| v.is_finite()));
+fn assert_finite(exact: &Interactions<Vec<f64>>) {
+    for (column, values) in exact.columns() {
+        assert!(values.iter().all(|v| v.is_finite()), "{column}");
     }
 }
 
@@ -134,7 +134,7 @@ fn perfectly_correlated_pair_says_what_one_modality_says() {
     let sample = GaussianFamily::setting_b(1.0).sample(2_000, 5).unwrap();
     assert_eq!(sample.x1, sample.x2);
     assert_finite(&sample.exact);
-    assert_eq!(sample.exact.i12, sample.exact.i1);
+    assert_eq!(sample.exact.terms().i12(), sample.exact.terms().i1());
     assert_eq!(
         GaussianFamily::setting_b(1.0)
             .mutual_information()
@@ -148,7 +148,7 @@ fn anti_correlated_pair_reveals_the_label() {
     let family = GaussianFamily::setting_a(-1.0).with_class_weights(vec![0.3, 0.7]);
     let sample = family.sample(2_000, 5).unwrap();
     assert_finite(&sample.exact);
-    for (i12, &y) in sample.exact.i12.iter().zip(&sample.labels) {
+    for (i12, &y) in sample.exact.terms().i12().iter().zip(&sample.labels) {
         assert_eq!(*i12, -[0.3_f64, 0.7][y as usize].ln());
     }
     let balanced = GaussianFamily::setting_a(-1.0)
@@ -228,7 +228,13 @@ fn exact_terms_match_bayes_rule_on_the_features() {
                 joint[y] - lse(&joint) - ln_prior,
             ];
             let e = &sample.exact;
-            let got = [e.h1[j], e.h2[j], e.i1[j], e.i2[j], e.i12[j]];
+            let got = [
+                e.terms().h1()[j],
+                e.terms().h2()[j],
+                e.terms().i1()[j],
+                e.terms().i2()[j],
+                e.terms().i12()[j],
+            ];
             for (name, (g, w)) in ["h1", "h2", "i1", "i2", "i12"]
                 .iter()
                 .zip(got.iter().zip(want))
@@ -241,10 +247,11 @@ fn exact_terms_match_bayes_rule_on_the_features() {
 }
 
 #[test]
-fn summary_rejects_terms_of_another_length() {
-    let terms = GaussianFamily::setting_a(0.0).sample(10, 1).unwrap().exact;
-    let fewer = GaussianFamily::setting_a(0.0).sample(9, 1).unwrap().exact;
-    let error = terms.decompose().summary(&fewer).unwrap_err();
+fn exact_interactions_are_the_decomposition_of_the_exact_terms() {
+    let exact = GaussianFamily::setting_a(0.4).sample(50, 1).unwrap().exact;
+    assert_eq!(exact.terms().decompose(), exact);
+    let weights = vec![1.0; 49];
+    let error = exact.weighted_summary(&weights).unwrap_err();
     assert!(matches!(error, LsmiError::LengthMismatch { .. }), "{error}");
 }
 
@@ -256,8 +263,18 @@ fn posteriors_of_many_classes_are_normalised() {
         .with_class_weights(vec![0.2, 0.3, 0.5]);
     let sample = family.sample(N / 2, 4).unwrap();
     let mean_inverse = |pmi: &[f64]| pmi.iter().map(|i| (-i).exp()).sum::<f64>() / pmi.len() as f64;
-    close("E exp(−i1)", mean_inverse(&sample.exact.i1), 1.0, 0.02);
-    close("E exp(−i12)", mean_inverse(&sample.exact.i12), 1.0, 0.02);
+    close(
+        "E exp(−i1)",
+        mean_inverse(sample.exact.terms().i1()),
+        1.0,
+        0.02,
+    );
+    close(
+        "E exp(−i12)",
+        mean_inverse(sample.exact.terms().i12()),
+        1.0,
+        0.02,
+    );
     let share = |class| {
         sample.labels.iter().filter(|&&y| y == class).count() as f64 / sample.labels.len() as f64
     };
@@ -486,7 +503,7 @@ fn gate_labels_follow_the_gate() {
         let ones = sample
             .events
             .iter()
-            .filter(|&&e| sample.oracle.events[e].x1 % 2 == 1)
+            .filter(|&&e| sample.oracle.events()[e].x1 % 2 == 1)
             .count();
         close(
             &format!("{} share of b1 = 1", gate.name()),
@@ -501,43 +518,28 @@ fn gate_labels_follow_the_gate() {
 fn gate_truth_is_the_oracle_event() {
     for gate in Gate::ALL {
         let sample = GateFeatures::new(gate, 3, 0.5).sample(1_000, 12).unwrap();
-        let (terms, parts) = (&sample.exact, &sample.interactions);
+        let parts = &sample.exact;
+        let oracle_rows: Vec<_> = sample.oracle.interactions().rows().collect();
         for j in 0..sample.labels.len() {
             let e = sample.event(j);
-            let want = [
-                e.h1(),
-                e.h2(),
-                e.i1(),
-                e.i2(),
-                e.i12(),
-                e.r(),
-                e.u1(),
-                e.u2(),
-                e.s(),
-            ];
-            let got = [
-                terms.h1[j],
-                terms.h2[j],
-                terms.i1[j],
-                terms.i2[j],
-                terms.i12[j],
-                parts.r[j],
-                parts.u1[j],
-                parts.u2[j],
-                parts.s[j],
-            ];
+            let position = sample.events[j];
+            assert_eq!(sample.oracle.events()[position], *e);
+            let want = oracle_rows[position].values();
+            let got = parts.row(j).unwrap().values();
             assert_eq!(got, want, "{} sample {j}", gate.name());
+            assert_eq!(sample.labels[j], e.y as i64);
         }
-        assert_eq!(&terms.decompose(), parts);
+        assert_eq!(&parts.terms().decompose(), parts);
         // Events are equiprobable, so the sample means estimate the exact means:
         // each within three standard errors of the sample's own spread.
-        let exact = gate.pmf().decompose().summary;
+        let oracle = gate.pmf().decompose();
+        let exact = oracle.summary();
         let n = sample.labels.len() as f64;
         for (name, column, want) in [
-            ("R", &parts.r, exact.r),
-            ("U1", &parts.u1, exact.u1),
-            ("U2", &parts.u2, exact.u2),
-            ("S", &parts.s, exact.s),
+            ("R", parts.r(), exact.r),
+            ("U1", parts.u1(), exact.u1),
+            ("U2", parts.u2(), exact.u2),
+            ("S", parts.s(), exact.s),
         ] {
             let mean = column.iter().sum::<f64>() / n;
             let variance = column.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);

@@ -28,10 +28,10 @@ impl DeviceName {
 pub fn device(choice: Option<DeviceName>) -> Result<Device, String> {
     let name = match choice {
         Some(choice) => choice.name(),
-        None => lsmi::device::backends()
+        None => lsmi::backends()
             .first()
             .copied()
             .ok_or("this build has no backend (enable `flex`, `ndarray` or `wgpu`)")?,
     };
-    lsmi::device::device(name).map_err(|err| err.to_string())
+    lsmi::device(name).map_err(|err| err.to_string())
 }

@@ -2,7 +2,7 @@
 
 use crate::json::Json;
 use crate::table::{Table, fixed};
-use lsmi::{Gate, OracleDecomposition};
+use lsmi::{Gate, OracleDecomposition, OracleEvent, Summary};
 
 /// Options of `lsmi gates`.
 #[derive(Debug, clap::Args)]
@@ -37,17 +37,25 @@ pub fn run(args: &GatesArgs) -> String {
     }
 }
 
-const EVENT_COLUMNS: [&str; 11] = [
-    "x1", "x2", "y", "p", "r", "u1", "u2", "s", "i1", "i2", "i12",
-];
+/// The per-event columns: the event, its probability and its exact values in
+/// the order of [`Summary::COLUMNS`].
+fn event_columns() -> Vec<&'static str> {
+    let mut names = vec!["x1", "x2", "y", "p"];
+    names.extend(Summary::COLUMNS.map(|c| c.name()));
+    names
+}
 
-fn event_values(e: &lsmi::oracle::OracleEvent) -> [f64; 8] {
-    [e.r(), e.u1(), e.u2(), e.s(), e.i1(), e.i2(), e.i12(), e.p]
+/// Every event with its exact values in the order of [`Summary::COLUMNS`].
+fn events_with_values(d: &OracleDecomposition) -> impl Iterator<Item = (&OracleEvent, [f64; 9])> {
+    d.events()
+        .iter()
+        .zip(d.interactions().rows())
+        .map(|(e, row)| (e, Summary::COLUMNS.map(|c| *row.column(c))))
 }
 
 fn json_text(gates: &[(Gate, OracleDecomposition)], args: &GatesArgs) -> String {
     let entries = gates.iter().map(|(gate, d)| {
-        let m = &d.summary;
+        let m = d.summary();
         let mut entry = vec![
             ("R", Json::Num(m.r)),
             ("U1", Json::Num(m.u1)),
@@ -55,24 +63,20 @@ fn json_text(gates: &[(Gate, OracleDecomposition)], args: &GatesArgs) -> String 
             ("S", Json::Num(m.s)),
         ];
         if args.adjust {
-            entry.push(("shift", Json::Num(d.shift)));
+            entry.push(("shift", Json::Num(d.shift())));
         }
         if args.events {
-            let events = d.events.iter().map(|e| {
-                let [r, u1, u2, s, i1, i2, i12, p] = event_values(e);
-                Json::object([
+            let events = events_with_values(d).map(|(e, values)| {
+                let mut fields = vec![
                     ("x1", Json::Count(e.x1)),
                     ("x2", Json::Count(e.x2)),
                     ("y", Json::Count(e.y)),
-                    ("p", Json::Num(p)),
-                    ("r", Json::Num(r)),
-                    ("u1", Json::Num(u1)),
-                    ("u2", Json::Num(u2)),
-                    ("s", Json::Num(s)),
-                    ("i1", Json::Num(i1)),
-                    ("i2", Json::Num(i2)),
-                    ("i12", Json::Num(i12)),
-                ])
+                    ("p", Json::Num(e.p)),
+                ];
+                for (column, value) in Summary::COLUMNS.iter().zip(values) {
+                    fields.push((column.name(), Json::Num(value)));
+                }
+                Json::object(fields)
             });
             entry.push(("events", Json::Arr(events.collect())));
         }
@@ -87,11 +91,11 @@ fn table_text(gates: &[(Gate, OracleDecomposition)], args: &GatesArgs) -> String
         headers.push("shift");
     }
     let summary_row = |gate: Gate, d: &OracleDecomposition| {
-        let m = &d.summary;
+        let m = d.summary();
         let mut row = vec![gate.name().to_string()];
         row.extend([m.r, m.u1, m.u2, m.s].map(fixed));
         if args.adjust {
-            row.push(fixed(d.shift));
+            row.push(fixed(d.shift()));
         }
         row
     };
@@ -110,11 +114,11 @@ fn table_text(gates: &[(Gate, OracleDecomposition)], args: &GatesArgs) -> String
         let mut summary = Table::new(&headers);
         summary.push(summary_row(*gate, d));
         text.push_str(&summary.render());
-        let mut events = Table::new(&EVENT_COLUMNS).right_aligned();
-        for e in &d.events {
-            let [r, u1, u2, s, i1, i2, i12, p] = event_values(e);
+        let mut events = Table::new(&event_columns()).right_aligned();
+        for (e, values) in events_with_values(d) {
             let mut row = vec![e.x1.to_string(), e.x2.to_string(), e.y.to_string()];
-            row.extend([p, r, u1, u2, s, i1, i2, i12].map(fixed));
+            row.push(fixed(e.p));
+            row.extend(values.map(fixed));
             events.push(row);
         }
         text.push_str(&events.render());

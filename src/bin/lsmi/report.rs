@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use lsmi::{ClassSummary, HostInteractions, Interactions, LsmiError, Summary};
+use lsmi::{ClassSummary, Column, Interactions, LsmiError, Summary};
 
 use crate::backend::DeviceName;
 use crate::input::labels_tensor;
@@ -26,16 +26,16 @@ pub struct OutputArgs {
     #[arg(long, value_enum)]
     pub device: Option<DeviceName>,
     /// Where to write the per-sample CSV
-    /// (r,u1,u2,s,r_plus,r_minus,i1,i2,i12,h1,h2,label). A file in an existing
+    /// (r,u1,u2,s,r_plus,r_minus,h1,h2,i1,i2,i12,label). A file in an existing
     /// folder, not an input; it is replaced only when every output is written.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
-    /// Where to write the data-set means as JSON (n, R, U1, U2, S, I1, I2, I12,
-    /// adjust_shift, units).
+    /// Where to write the data-set means as JSON (n, R, U1, U2, S, H1, H2, I1, I2,
+    /// I12, adjust_shift, units).
     #[arg(long, value_name = "FILE")]
     pub summary: PathBuf,
     /// Also write the means of each class that occurs in the labels as CSV, one
-    /// row per class (class,n,R,U1,U2,S,I1,I2,I12,H1,H2; in nats, adjusted with
+    /// row per class (class,n,R,U1,U2,S,H1,H2,I1,I2,I12; in nats, adjusted with
     /// --adjust). Checked like --out.
     #[arg(long, value_name = "FILE")]
     pub per_class: Option<PathBuf>,
@@ -59,15 +59,31 @@ impl OutputArgs {
     }
 }
 
-/// The columns of the per-sample CSV, in order.
-pub const CSV_HEADER: &str = "r,u1,u2,s,r_plus,r_minus,i1,i2,i12,h1,h2,label";
+/// The header of the per-sample CSV: every column in the library's order, then
+/// the label.
+pub fn csv_header() -> String {
+    let mut names: Vec<&str> = Column::ALL.iter().map(|c| c.name()).collect();
+    names.push("label");
+    names.join(",")
+}
 
-/// The columns of the per-class CSV, in order.
-pub const PER_CLASS_HEADER: &str = "class,n,R,U1,U2,S,I1,I2,I12,H1,H2";
+/// The name of a mean in the summary JSON and the per-class CSV: the column's
+/// name in capitals (`R`, `U1`, …, `I12`).
+fn mean_name(column: Column) -> String {
+    column.name().to_uppercase()
+}
+
+/// The header of the per-class CSV: the class, its count and the means in the
+/// order of [`Summary::COLUMNS`].
+pub fn per_class_header() -> String {
+    let mut names = vec!["class".to_string(), "n".to_string()];
+    names.extend(Summary::COLUMNS.map(mean_name));
+    names.join(",")
+}
 
 /// Per-sample interactions with their labels and means, ready to be written.
 pub struct Results {
-    host: HostInteractions,
+    host: Interactions<Vec<f64>>,
     labels: Vec<i64>,
     summary: Summary,
     /// The means of each class that occurs, when `--per-class` asks for them.
@@ -91,15 +107,15 @@ impl Results {
         } else {
             None
         };
-        let interactions = adjusted.as_ref().map_or(raw, |a| &a.interactions);
+        let interactions = adjusted.as_ref().map_or(raw, |a| a.interactions());
         let host = interactions.to_host()?;
         let (summary, shift) = match &adjusted {
-            Some(adjusted) => (adjusted.summary(), adjusted.shift),
+            Some(adjusted) => (adjusted.summary(), adjusted.shift()),
             None => (host.summary()?, 0.0),
         };
         let per_class = match output.per_class {
             Some(_) => {
-                let tensor = labels_tensor(&labels, &interactions.r.device());
+                let tensor = labels_tensor(&labels, &interactions.r().device());
                 Some(interactions.per_class(&tensor, num_classes)?)
             }
             None => None,
@@ -113,18 +129,17 @@ impl Results {
         })
     }
 
-    /// One line per sample under [`CSV_HEADER`].
+    /// One line per sample under [`csv_header`].
     pub fn per_sample_csv(&self) -> String {
-        let h = &self.host;
+        let columns = self.host.columns();
         let mut text = String::with_capacity((self.labels.len() + 1) * 128);
-        text.push_str(CSV_HEADER);
+        text.push_str(&csv_header());
         text.push('\n');
         for (index, label) in self.labels.iter().enumerate() {
-            let columns = [
-                &h.r, &h.u1, &h.u2, &h.s, &h.r_plus, &h.r_minus, &h.i1, &h.i2, &h.i12, &h.h1, &h.h2,
-            ];
-            for column in columns {
-                text.push_str(&csv_number(column[index]));
+            for (_, column) in &columns {
+                // The values were read from f32 tensors: printing them as f32
+                // gives the shortest text that reads back exactly.
+                text.push_str(&csv_number(column[index] as f32));
                 text.push(',');
             }
             text.push_str(&label.to_string());
@@ -133,15 +148,15 @@ impl Results {
         text
     }
 
-    /// One line per class that occurs under [`PER_CLASS_HEADER`] (only the
+    /// One line per class that occurs under [`per_class_header`] (only the
     /// header without `--per-class`).
     pub fn per_class_csv(&self) -> String {
-        let mut text = String::from(PER_CLASS_HEADER);
+        let mut text = per_class_header();
         text.push('\n');
         for class in self.per_class.iter().flatten() {
             let m = &class.summary;
             text.push_str(&format!("{},{}", class.class, m.n));
-            for value in [m.r, m.u1, m.u2, m.s, m.i1, m.i2, m.i12, m.h1, m.h2] {
+            for value in m.values() {
                 text.push(',');
                 text.push_str(&csv_number_f64(value));
             }
@@ -150,22 +165,18 @@ impl Results {
         text
     }
 
-    /// The means as a JSON object (n, R, U1, U2, S, I1, I2, I12, adjust_shift, units).
+    /// The means as a JSON object (n, the means in the order of
+    /// [`Summary::COLUMNS`], adjust_shift, units).
     pub fn summary_json(&self) -> String {
         let m = &self.summary;
-        Json::object([
-            ("n", Json::Count(m.n)),
-            ("R", Json::Num(m.r)),
-            ("U1", Json::Num(m.u1)),
-            ("U2", Json::Num(m.u2)),
-            ("S", Json::Num(m.s)),
-            ("I1", Json::Num(m.i1)),
-            ("I2", Json::Num(m.i2)),
-            ("I12", Json::Num(m.i12)),
-            ("adjust_shift", Json::Num(self.shift)),
-            ("units", Json::Str("nats".into())),
-        ])
-        .pretty()
+        let names = Summary::COLUMNS.map(mean_name);
+        let mut entries = vec![("n", Json::Count(m.n))];
+        for (name, value) in names.iter().zip(m.values()) {
+            entries.push((name.as_str(), Json::Num(value)));
+        }
+        entries.push(("adjust_shift", Json::Num(self.shift)));
+        entries.push(("units", Json::Str("nats".into())));
+        Json::object(entries).pretty()
     }
 
     /// The means as a one-row table, for stdout.
