@@ -13,6 +13,7 @@
 //! | [`GaussianFamily`] | the authors' demo generator: exact pointwise `h1, h2, i1, i2, i12` per sample |
 //! | [`GateFeatures`] | the logic gates of the paper's Table 1, embedded in continuous features |
 //! | [`PresetInteractions`] | samples that each carry one known kind of interaction |
+//! | [`ScaleCase`], [`EmbeddedFamily`], [`WarpedFamily`] | benchmarks at scale: many classes, high-dimensional embeddings, a non-Gaussian warp, all with exact terms |
 
 use std::f64::consts::TAU;
 
@@ -27,12 +28,17 @@ mod exact;
 mod gates;
 mod gaussian;
 mod preset;
+mod scale;
 
 pub use densities::{CorrelatedGaussian, IsotropicMixture};
 pub use exact::{ExactInteractions, ExactTerms};
 pub use gates::{GateFeatures, GateSample};
 pub use gaussian::{ClassMeans, GaussianFamily, GaussianSample, binary_mutual_information};
 pub use preset::{InteractionKind, PresetInteractions, PresetSample};
+pub use scale::{
+    EmbeddedFamily, MIN_TAU_OVER_SIGMA, SCALE_RHO, SCALE_SIGMA, SCALE_TAU, SCALE_WARP,
+    SCALE_WEIGHTS_SEED, ScaleCase, ScaleFamily, Warp, WarpedFamily,
+};
 
 /// A row-major matrix of `f32` features on the host.
 #[derive(Debug, Clone, PartialEq)]
