@@ -180,6 +180,25 @@ impl EmbeddedFamily {
         let t = EmbeddedModel::new(self, &w1, &w2).terms(x1, x2, y);
         Ok([t.h1, t.h2, t.i1, t.i2, t.i12])
     }
+
+    /// [`terms`](Self::terms) for every label `y = 0, …, C−1` in turn, building
+    /// the model once.
+    ///
+    /// # Errors
+    ///
+    /// As [`terms`](Self::terms), but never [`LsmiError::LabelOutOfRange`].
+    pub fn terms_per_label(&self, x1: &[f64], x2: &[f64]) -> Result<Vec<[f64; 5]>> {
+        self.validate()?;
+        check_point(x1, x2, self.embed_dim, 0, self.base.classes)?;
+        let [w1, w2] = self.draw_weights();
+        let model = EmbeddedModel::new(self, &w1, &w2);
+        Ok((0..self.base.classes)
+            .map(|y| {
+                let t = model.terms(x1, x2, y);
+                [t.h1, t.h2, t.i1, t.i2, t.i12]
+            })
+            .collect())
+    }
 }
 
 /// `x·W` for a row `x` of length `d` and `W` row-major `d × cols`.
@@ -543,6 +562,17 @@ impl WarpedFamily {
         let t = self.warped_terms(latent, &t1, &t2);
         Ok([t.h1, t.h2, t.i1, t.i2, t.i12])
     }
+
+    /// [`terms`](Self::terms) for every label `y = 0, …, C−1` in turn.
+    ///
+    /// # Errors
+    ///
+    /// As [`terms`](Self::terms), but never [`LsmiError::LabelOutOfRange`].
+    pub fn terms_per_label(&self, x1: &[f64], x2: &[f64]) -> Result<Vec<[f64; 5]>> {
+        (0..self.base.classes.max(1))
+            .map(|y| self.terms(x1, x2, y))
+            .collect()
+    }
 }
 
 /// One family of the scale benchmark.
@@ -605,6 +635,22 @@ impl ScaleFamily {
             ScaleFamily::Gaussian(family) => family.terms(x1, x2, y),
             ScaleFamily::Embedded(family) => family.terms(x1, x2, y),
             ScaleFamily::Warped(family) => family.terms(x1, x2, y),
+        }
+    }
+
+    /// [`terms`](Self::terms) for every label `y = 0, …, C−1` in turn (for the
+    /// embedded family, building its model once).
+    ///
+    /// # Errors
+    ///
+    /// As [`terms`](Self::terms), but never [`LsmiError::LabelOutOfRange`].
+    pub fn terms_per_label(&self, x1: &[f64], x2: &[f64]) -> Result<Vec<[f64; 5]>> {
+        match self {
+            ScaleFamily::Gaussian(family) => (0..family.classes.max(1))
+                .map(|y| family.terms(x1, x2, y))
+                .collect(),
+            ScaleFamily::Embedded(family) => family.terms_per_label(x1, x2),
+            ScaleFamily::Warped(family) => family.terms_per_label(x1, x2),
         }
     }
 
