@@ -6,8 +6,8 @@
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-use crate::error::{LsmiError, Result};
 use crate::MAX_CLASSES;
+use crate::error::{LsmiError, Result};
 use crate::pointwise::MAX_TERM;
 
 fn backend(err: impl std::fmt::Display) -> LsmiError {

@@ -27,6 +27,13 @@ pub enum ClassMeans {
     /// makes the means distinct). For two classes, `m_0 = (−1, …, −1)` and
     /// `m_1 = (+1, …, +1)`.
     PlusMinusOne,
+    /// Points of the integer grid `{0, …, b−1}^dim` with unit spacing, `b` the
+    /// smallest base with `b^dim ≥ classes`: `m_k[j]` is digit `j` of `k` in base
+    /// `b` (coordinates past the last digit are 0). Works for every `dim ≥ 1`, so
+    /// it places many classes in few dimensions (100 classes in `d = 2` form a
+    /// 10 × 10 grid) where neighbouring classes overlap at moderate `σ` while
+    /// distant ones stay apart: `I(X;Y)` lies well between 0 and `ln C`.
+    Grid,
 }
 
 impl ClassMeans {
@@ -39,6 +46,17 @@ impl ClassMeans {
                     let bits = bits_for(classes);
                     (0..dim).map(|j| sign((k >> (j % bits)) & 1)).collect()
                 }
+                ClassMeans::Grid => {
+                    let base = grid_base(classes, dim);
+                    let mut rest = k;
+                    (0..dim)
+                        .map(|_| {
+                            let digit = rest % base;
+                            rest /= base;
+                            digit as f64
+                        })
+                        .collect()
+                }
             })
             .collect()
     }
@@ -48,6 +66,7 @@ impl ClassMeans {
         match self {
             ClassMeans::OneHot => classes,
             ClassMeans::PlusMinusOne => bits_for(classes),
+            ClassMeans::Grid => 1,
         }
     }
 }
@@ -55,6 +74,14 @@ impl ClassMeans {
 /// `⌈log₂ classes⌉` (at least 1).
 fn bits_for(classes: usize) -> usize {
     (usize::BITS - classes.saturating_sub(1).leading_zeros()).max(1) as usize
+}
+
+/// The smallest base `b ≥ 2` with `b^dim ≥ classes`.
+fn grid_base(classes: usize, dim: usize) -> usize {
+    let dim = u32::try_from(dim).unwrap_or(u32::MAX);
+    (2..)
+        .find(|b: &usize| b.saturating_pow(dim) >= classes)
+        .unwrap_or(2)
 }
 
 /// The Gaussian family of the authors' demo generator.
@@ -195,6 +222,21 @@ impl GaussianFamily {
         })
     }
 
+    /// The exact terms (nats) of one sample `(x1, x2)` with label `y`, in `f64`:
+    /// the terms [`sample`](Self::sample) records, for any point.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::InvalidConfig`] if a parameter is invalid (see
+    ///   [`validate`](Self::validate)).
+    /// * [`LsmiError::WidthMismatch`] if `x1` or `x2` does not have `dim` entries.
+    /// * [`LsmiError::LabelOutOfRange`] if `y ≥ classes`.
+    pub fn terms(&self, x1: &[f64], x2: &[f64], y: usize) -> Result<PointwiseTerms<f64>> {
+        self.validate()?;
+        check_point(x1, x2, self.dim, y, self.classes)?;
+        Ok(Posterior::new(self).terms(x1, x2, y))
+    }
+
     /// The rows and labels of [`sample`](Self::sample) (the same for the same
     /// seed) without the exact terms, whose cost grows with `C·d` per sample:
     /// for large synthetic sets such as benchmarks.
@@ -210,7 +252,7 @@ impl GaussianFamily {
 
     /// Draws `n` samples of a validated family, calling `each` with every
     /// sample's `f64` features and label.
-    fn draw(
+    pub(super) fn draw(
         &self,
         n: usize,
         seed: u64,
@@ -275,7 +317,37 @@ impl GaussianFamily {
     }
 }
 
-/// Samples of a [`GaussianFamily`] with their exact pointwise terms.
+/// `x1` and `x2` of length `dim` and `y < classes`, for the `terms` functions.
+pub(super) fn check_point(
+    x1: &[f64],
+    x2: &[f64],
+    dim: usize,
+    y: usize,
+    classes: usize,
+) -> Result<()> {
+    for (what, x) in [("x1", x1), ("x2", x2)] {
+        if x.len() != dim {
+            return Err(LsmiError::WidthMismatch {
+                what,
+                axis: "features",
+                expected: dim,
+                found: x.len(),
+            });
+        }
+    }
+    if y >= classes {
+        return Err(LsmiError::LabelOutOfRange {
+            what: "y",
+            index: 0,
+            label: i64::try_from(y).unwrap_or(i64::MAX),
+            num_classes: classes,
+        });
+    }
+    Ok(())
+}
+
+/// Samples of a [`GaussianFamily`] (or of a family built on one, such as the
+/// scale benchmark's embedded and warped families) with their exact pointwise terms.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GaussianSample {
     /// Modality 1, `[n, dim]`.
@@ -290,7 +362,7 @@ pub struct GaussianSample {
 }
 
 /// The exact densities and posteriors of a validated family.
-struct Posterior {
+pub(super) struct Posterior {
     means: Vec<Vec<f64>>,
     log_prior: Vec<f64>,
     sigma: f64,
@@ -298,7 +370,7 @@ struct Posterior {
 }
 
 impl Posterior {
-    fn new(family: &GaussianFamily) -> Self {
+    pub(super) fn new(family: &GaussianFamily) -> Self {
         Self {
             means: family.class_means(),
             log_prior: family.class_prior().iter().map(|p| p.ln()).collect(),
@@ -308,7 +380,7 @@ impl Posterior {
     }
 
     /// The exact pointwise terms of one sample with label `y`.
-    fn terms(&self, x1: &[f64], x2: &[f64], y: usize) -> PointwiseTerms<f64> {
+    pub(super) fn terms(&self, x1: &[f64], x2: &[f64], y: usize) -> PointwiseTerms<f64> {
         let (h1, i1) = self.single(x1, y);
         let (h2, i2) = self.single(x2, y);
         let i12 = if self.rho == 1.0 {

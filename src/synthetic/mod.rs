@@ -13,6 +13,7 @@
 //! | [`GaussianFamily`] | the authors' demo generator: exact pointwise terms and interactions per sample |
 //! | [`GateFeatures`] | the logic gates of the paper's Table 1, embedded in continuous features |
 //! | [`PresetInteractions`] | samples that each carry one known kind of interaction |
+//! | [`ScaleCase`], [`EmbeddedFamily`], [`WarpedFamily`] | benchmarks at scale: many classes, high-dimensional embeddings, a non-Gaussian warp, all with exact terms |
 
 use std::f64::consts::TAU;
 
@@ -26,11 +27,16 @@ mod encode;
 mod gates;
 mod gaussian;
 mod preset;
+mod scale;
 
 pub use densities::{CorrelatedGaussian, IsotropicMixture};
 pub use gates::{GateFeatures, GateSample};
 pub use gaussian::{ClassMeans, GaussianFamily, GaussianSample, binary_mutual_information};
 pub use preset::{InteractionKind, PresetInteractions, PresetSample};
+pub use scale::{
+    EmbeddedFamily, MIN_TAU_OVER_SIGMA, SCALE_RHO, SCALE_SIGMA, SCALE_TAU, SCALE_WARP,
+    SCALE_WEIGHTS_SEED, ScaleCase, ScaleFamily, Warp, WarpedFamily,
+};
 
 /// A row-major matrix of `f32` features on the host.
 #[derive(Debug, Clone, PartialEq)]

@@ -463,7 +463,12 @@ fn decompose_uniform_prior_keeps_the_identities() {
     for row in &rows {
         assert_close(row[0] + row[1], row[8], 1e-5, "r + u1 = i1");
         assert_close(row[0] + row[2], row[9], 1e-5, "r + u2 = i2");
-        assert_close(row[0] + row[1] + row[2] + row[3], row[10], 1e-5, "sum = i12");
+        assert_close(
+            row[0] + row[1] + row[2] + row[3],
+            row[10],
+            1e-5,
+            "sum = i12",
+        );
     }
     let json = read_json(&summary);
     let mean_r = rows.iter().map(|r| r[0]).sum::<f64>() / rows.len() as f64;

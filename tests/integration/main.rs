@@ -10,6 +10,7 @@ mod online;
 mod parity;
 mod properties;
 mod robustness;
+mod scale;
 mod synthetic;
 
 #[cfg(feature = "cli")]
