@@ -64,7 +64,11 @@ pub mod synthetic;
 pub mod testing;
 mod train;
 
-pub use classifier::{Classifier, ClassifierConfig};
+pub use classifier::{
+    CandidateKind, CandidateReport, Classifier, ClassifierChoice, ClassifierConfig,
+    ClassifierSearch, MAX_LDA_FEATURES, MAX_TEMPERATURE, MIN_TEMPERATURE, fit_lda, fit_temperature,
+    nll_at_temperature,
+};
 pub use decompose::{Adjusted, Decomposer, Lsmi};
 #[doc(hidden)]
 pub use device::cpu_devices;

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use burn::config::Config;
 use burn::module::Module;
+use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
@@ -43,6 +44,12 @@ pub struct FitConfig {
     /// Seed of the shuffles (and of the model's random initialisation).
     #[config(default = 0)]
     pub seed: u64,
+    /// L2 penalty `λ` on every trained parameter (weights and biases), coupled as
+    /// in burn's Adam: `λ·θ` is added to the gradient, which is the gradient of
+    /// `loss + λ/2 · ‖θ‖²` (not AdamW's decoupled decay). 0 (the default) runs
+    /// plain Adam, exactly as without the field.
+    #[config(default = 0.0)]
+    pub weight_decay: f64,
 }
 
 impl FitConfig {
@@ -52,7 +59,8 @@ impl FitConfig {
     ///
     /// * [`LsmiError::InvalidConfig`] if `learning_rate` is not a positive finite number,
     ///   `batch_size` or `epochs` is 0, `lr_gamma` lies outside `(0, 1]`,
-    ///   `holdout_fraction` outside `[0, 1)`, or `patience > 0` with
+    ///   `holdout_fraction` outside `[0, 1)`, `weight_decay` is negative or not finite,
+    ///   or `patience > 0` with
     ///   `holdout_fraction == 0`.
     pub fn validate(&self) -> Result<()> {
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
@@ -76,6 +84,13 @@ impl FitConfig {
                 "holdout_fraction",
                 self.holdout_fraction,
                 "must lie in [0, 1)",
+            );
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return LsmiError::invalid_config(
+                "weight_decay",
+                self.weight_decay,
+                "must be a finite number ≥ 0",
             );
         }
         if self.patience > 0 && self.holdout_fraction == 0.0 {
@@ -191,9 +206,45 @@ pub(crate) fn fit<M: Module>(
     let (holdout_index, train_index) = order.split_at(held);
     check::non_empty("training rows", train_index.len())?;
     let holdout = (held > 0).then(|| rows.select(holdout_index));
+    fit_split(
+        model,
+        rows,
+        train_index,
+        holdout.as_ref(),
+        &mut rng,
+        config,
+        start,
+        loss,
+        progress,
+    )
+}
+
+/// [`fit`] on a split made by the caller: trains on `rows[train_index]`, measures
+/// (and, with `config.patience > 0`, stops early) on `holdout`, shuffling with
+/// `rng`. `config.holdout_fraction` is not used to split here; it must still be
+/// positive for `patience > 0` to validate. `start` is when the wall time began.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fit_split<M: Module>(
+    model: M,
+    rows: &Rows,
+    train_index: &[usize],
+    holdout: Option<&Rows>,
+    rng: &mut SeededRng,
+    config: &FitConfig,
+    start: Instant,
+    loss: impl Fn(&M, &Rows) -> Tensor<1>,
+    progress: &mut dyn FnMut(&EpochProgress),
+) -> Result<(M, FitReport)> {
+    config.validate()?;
+    check::non_empty("training rows", train_index.len())?;
+    let held = holdout.map_or(0, Rows::len);
 
     let mut model = model.train();
-    let mut optimizer = AdamConfig::new().init();
+    let mut adam = AdamConfig::new();
+    if config.weight_decay > 0.0 {
+        adam = adam.with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)));
+    }
+    let mut optimizer = adam.init();
     let mut report = FitReport {
         train_loss: Vec::new(),
         holdout_loss: Vec::new(),
@@ -229,7 +280,7 @@ pub(crate) fn fit<M: Module>(
         report.train_loss.push(train_loss);
         report.epochs_run = epoch + 1;
 
-        let holdout_loss = match &holdout {
+        let holdout_loss = match holdout {
             Some(held_rows) => {
                 let value = mean_loss(
                     &model.valid(),

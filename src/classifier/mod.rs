@@ -1,10 +1,24 @@
 //! Discriminators `p(y|x)`: small MLP classifiers whose logits feed [`LogitPmi`](crate::LogitPmi).
+//!
+//! [`ClassifierConfig`] fits one architecture; [`ClassifierSearch`] picks among a
+//! linear model (closed-form [LDA](fit_lda) and logistic regression) and two
+//! weight-decayed MLPs by held-out log-loss, and calibrates the chosen one's
+//! temperature ([`fit_temperature`]).
+
+mod calibrate;
+mod lda;
+mod search;
+
+pub use calibrate::{MAX_TEMPERATURE, MIN_TEMPERATURE, fit_temperature, nll_at_temperature};
+pub use lda::{MAX_LDA_FEATURES, fit_lda};
+pub use search::{CandidateKind, CandidateReport, ClassifierChoice, ClassifierSearch};
 
 use std::path::Path;
 
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::Linear;
+use burn::store::ModuleRecord;
 use burn::tensor::activation::{log_softmax, relu};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
@@ -15,7 +29,7 @@ use crate::standardize::Standardizer;
 use crate::train::{self, EpochProgress, FitConfig, FitReport, Rows};
 
 /// Hyper-parameters of an MLP classifier and of its fit.
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct ClassifierConfig {
     /// Widths of the hidden layers (ReLU after each).
     #[config(default = "vec![64, 64]")]
@@ -163,6 +177,8 @@ impl ClassifierConfig {
     /// * The errors of [`init`](Self::init) for these arguments.
     /// * [`LsmiError::Record`] if the record at `path` cannot be read or does not fit this
     ///   classifier.
+    ///
+    /// A record saved before classifiers had a temperature loads with `T = 1`.
     pub fn load(
         &self,
         path: impl AsRef<Path>,
@@ -170,9 +186,29 @@ impl ClassifierConfig {
         num_classes: usize,
         device: &Device,
     ) -> Result<Classifier> {
-        self.init(d_input, num_classes, device)?
-            .try_load_file(path)
-            .map_err(|err| LsmiError::Record(err.to_string()))
+        let model = self.init(d_input, num_classes, device)?;
+        let path = path.as_ref();
+        let record = ModuleRecord::load(path).map_err(|err| LsmiError::Record(err.to_string()))?;
+        match model.clone().try_load_record(record) {
+            Ok(loaded) => Ok(loaded),
+            Err(err) => {
+                // An older record has every tensor but the temperature: it loads
+                // strictly into the model without one, and then gets T = 1.
+                let legacy = Classifier {
+                    temperature: None,
+                    ..model
+                };
+                let record =
+                    ModuleRecord::load(path).map_err(|err| LsmiError::Record(err.to_string()))?;
+                let loaded = legacy
+                    .try_load_record(record)
+                    .map_err(|_| LsmiError::Record(err.to_string()))?;
+                Ok(Classifier {
+                    temperature: Some(temperature_param(1.0, device)),
+                    ..loaded
+                })
+            }
+        }
     }
 
     fn assemble(
@@ -193,6 +229,7 @@ impl ClassifierConfig {
         Classifier {
             standardizer,
             layers,
+            temperature: Some(temperature_param(1.0, device)),
             d_input,
         }
     }
@@ -227,11 +264,20 @@ pub fn cross_entropy(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
         .neg()
 }
 
-/// An MLP classifier: standardisation, then `Linear-ReLU-…-Linear` to logits.
+/// A fixed (never trained) one-element temperature.
+fn temperature_param(value: f64, device: &Device) -> Param<Tensor<1>> {
+    Param::from_tensor(check::vector(vec![value as f32], device)).set_require_grad(false)
+}
+
+/// An MLP classifier: standardisation, then `Linear-ReLU-…-Linear` to logits,
+/// divided by a temperature `T > 0` (1 unless [calibrated](Classifier::calibrate)).
 #[derive(Module, Debug)]
 pub struct Classifier {
     standardizer: Standardizer,
     layers: Vec<Linear>,
+    /// `T`, `[1]`; part of the record. `None` only while loading a record saved
+    /// before the field existed.
+    temperature: Option<Param<Tensor<1>>>,
     d_input: usize,
 }
 
@@ -239,6 +285,81 @@ impl Classifier {
     /// The number of input features.
     pub fn d_input(&self) -> usize {
         self.d_input
+    }
+
+    /// The number of classes (logits per row).
+    pub fn num_classes(&self) -> usize {
+        self.layers
+            .last()
+            .map_or(0, |layer| layer.weight.val().dims()[1])
+    }
+
+    /// The widths of the hidden layers (empty for a linear model).
+    pub fn hidden(&self) -> Vec<usize> {
+        let last = self.layers.len().saturating_sub(1);
+        self.layers[..last]
+            .iter()
+            .map(|layer| layer.weight.val().dims()[1])
+            .collect()
+    }
+
+    /// The temperature `T` that divides the logits (1 unless calibrated).
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Backend`] if the backend fails to read the value back.
+    pub fn temperature(&self) -> Result<f64> {
+        match &self.temperature {
+            Some(param) => Ok(f64::from(check::read_f32(param.val())?[0])),
+            None => Ok(1.0),
+        }
+    }
+
+    /// The same classifier with temperature `T` (replacing any earlier one).
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::InvalidConfig`] if `temperature` is not a positive finite number
+    ///   that `f32` represents as such.
+    pub fn with_temperature(self, temperature: f64) -> Result<Classifier> {
+        let as_f32 = temperature as f32;
+        if !(temperature.is_finite() && as_f32.is_finite() && as_f32 > 0.0) {
+            return LsmiError::invalid_config(
+                "temperature",
+                temperature,
+                "must be a positive finite number",
+            );
+        }
+        let device = self.layers[0].weight.val().device();
+        Ok(Classifier {
+            temperature: Some(temperature_param(temperature, &device)),
+            ..self
+        })
+    }
+
+    /// Fits the temperature on `x` (`[n, d]`) and `labels` (`[n]`): the `T` in
+    /// `[MIN_TEMPERATURE, MAX_TEMPERATURE]` minimising the mean negative
+    /// log-likelihood of `softmax(z / T)`, with `z` the classifier's logits before
+    /// any temperature ([`fit_temperature`]). Use rows the classifier was not
+    /// trained on. Returns the classifier with that `T`, and `T`.
+    ///
+    /// # Errors
+    ///
+    /// * The errors of [`forward`](Self::forward) for `x`.
+    /// * [`LsmiError::LabelOutOfRange`] if a label lies outside `0..C`.
+    /// * [`LsmiError::LengthMismatch`] if `labels` has not one entry per row of `x`.
+    pub fn calibrate(self, x: Tensor<2>, labels: Tensor<1, Int>) -> Result<(Classifier, f64)> {
+        let uncalibrated = self.with_temperature(1.0)?;
+        let logits = uncalibrated.forward(x)?;
+        let [rows, classes] = logits.dims();
+        let host_labels = check::labels("labels", &labels, classes)?;
+        check::same_length("labels", host_labels.len(), "x", rows)?;
+        let host: Vec<f64> = check::read_f32(logits)?
+            .into_iter()
+            .map(f64::from)
+            .collect();
+        let temperature = fit_temperature(&host, &host_labels, classes)?;
+        Ok((uncalibrated.with_temperature(temperature)?, temperature))
     }
 
     /// Logits for `x` (`[n, d]` → `[n, C]`), checked.
@@ -284,6 +405,40 @@ impl Classifier {
                 hidden = relu(hidden);
             }
         }
-        hidden
+        match &self.temperature {
+            Some(temperature) => hidden / temperature.val().reshape([1, 1]),
+            None => hidden,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(any(feature = "flex", feature = "ndarray"))]
+    #[test]
+    fn a_record_without_temperature_loads_with_t_one() {
+        let device = crate::default_device();
+        let config = ClassifierConfig::new().with_hidden(vec![3]);
+        let model = config.init(2, 2, &device).unwrap();
+        let legacy = Classifier {
+            temperature: None,
+            ..model.clone()
+        };
+        let dir = std::env::temp_dir().join(format!("lsmi-legacy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("old");
+        legacy.save(&path).unwrap();
+        let loaded = config.load(&path, 2, 2, &device).unwrap();
+        assert_eq!(loaded.temperature().unwrap(), 1.0);
+        let calibrated = model.with_temperature(2.5).unwrap();
+        let x = Tensor::<2>::from_data(TensorData::new(vec![0.5f32, -1.0], [1, 2]), &device);
+        let legacy_logits = check::read_f32(loaded.logits(x.clone())).unwrap();
+        let scaled = check::read_f32(calibrated.logits(x)).unwrap();
+        for (a, b) in legacy_logits.iter().zip(&scaled) {
+            assert!((a / 2.5 - b).abs() < 1e-6, "{a} {b}");
+        }
+        std::fs::remove_dir_all(&dir).ok();
     }
 }
