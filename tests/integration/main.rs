@@ -1,6 +1,7 @@
 //! The crate's integration tests, in one binary (burn test binaries are large).
 
 mod common;
+mod em;
 mod errors;
 mod estimator;
 mod gates;
