@@ -1,12 +1,35 @@
 //! Differential entropy of one modality's features, `h(x) = −ln p(x)`.
+//!
+//! The model is KNIFE ([`Knife`]), a Gaussian mixture fitted either by Adam
+//! ([`KnifeConfig::fit`]) or by expectation–maximisation ([`EmConfig::fit`]);
+//! [`MixtureSearch`] chooses its number of kernels and covariance kind by held-out
+//! likelihood:
+//!
+//! ```no_run
+//! # fn main() -> lsmi::Result<()> {
+//! use lsmi::Entropy;
+//! use lsmi::MixtureSearch;
+//! # let device = lsmi::default_device();
+//! # let x = lsmi::burn::tensor::Tensor::<2>::zeros([1000, 3], &device);
+//! let (knife, choice) = MixtureSearch::new().fit(x.clone())?;
+//! println!("{}: held-out mean h = {:.3} nats", choice.description, choice.holdout_nll);
+//! let h = knife.pointwise_entropy(x)?; // [n], nats
+//! # Ok(())
+//! # }
+//! ```
 
 use burn::tensor::Tensor;
 
 use crate::check;
 use crate::error::Result;
 
+mod em;
 mod knife;
+mod linalg;
+mod search;
+pub use em::{EmConfig, EmReport};
 pub use knife::{Covariance, Knife, KnifeConfig, MeanInit, ShapeInit};
+pub use search::{MixtureCandidate, MixtureChoice, MixtureSearch};
 
 /// A density model that gives the pointwise surprisal of feature vectors.
 ///

@@ -77,7 +77,10 @@ pub use device::default_device;
 #[cfg(feature = "wgpu")]
 pub use device::wgpu_device;
 pub use device::{backends, device};
-pub use entropy::{Covariance, Entropy, Knife, KnifeConfig, MeanInit, ShapeInit};
+pub use entropy::{
+    Covariance, EmConfig, EmReport, Entropy, Knife, KnifeConfig, MeanInit, MixtureCandidate,
+    MixtureChoice, MixtureSearch, ShapeInit,
+};
 pub use error::{LsmiError, Result};
 pub use estimator::{FitStage, FittedLsmi, LsmiConfig, LsmiModels};
 pub use online::{OnlineConfig, OnlineLsmi};

@@ -1,6 +1,7 @@
 //! KNIFE (Pichler et al., ICML 2022): a Gaussian mixture whose components are
 //! parametrised by a lower-triangular factor of their precision, fitted by
-//! minimising the mean of `−ln p(x)` with Adam.
+//! minimising the mean of `−ln p(x)` with Adam ([`KnifeConfig::fit`]), or by EM
+//! ([`EmConfig`](super::EmConfig), [`MixtureSearch`](super::MixtureSearch)).
 //!
 //! With `K` components in `d` dimensions:
 //!
@@ -37,6 +38,12 @@ pub enum Covariance {
     Full,
     /// Axis-aligned components.
     Diagonal,
+    /// One full covariance shared by every component (fitted by EM only:
+    /// [`EmConfig`](super::EmConfig), [`MixtureSearch`](super::MixtureSearch)).
+    /// The model stores `K` identical copies of the shared precision factor, so
+    /// evaluation, save and load work as for [`Covariance::Full`]; Adam
+    /// ([`KnifeConfig::fit`]) does not train it.
+    Tied,
 }
 
 /// Where component means start.
@@ -189,7 +196,8 @@ impl KnifeConfig {
     /// # Errors
     ///
     /// * [`LsmiError::InvalidConfig`] if a field is out of range (see
-    ///   [`validate`](Self::validate)).
+    ///   [`validate`](Self::validate)), or `covariance` is [`Covariance::Tied`]
+    ///   (which only EM fits).
     /// * [`LsmiError::Empty`] if `x` has no features or no rows.
     /// * [`LsmiError::WidthMismatch`] if `x` has not `dim` features.
     /// * [`LsmiError::NonFinite`] if `x` holds NaN or ±∞, or an epoch's training loss is
@@ -208,7 +216,8 @@ impl KnifeConfig {
     /// # Errors
     ///
     /// * [`LsmiError::InvalidConfig`] if a field is out of range (see
-    ///   [`validate`](Self::validate)).
+    ///   [`validate`](Self::validate)), or `covariance` is [`Covariance::Tied`]
+    ///   (which only EM fits).
     /// * [`LsmiError::Empty`] if `x` has no features or no rows.
     /// * [`LsmiError::WidthMismatch`] if `x` has not `dim` features.
     /// * [`LsmiError::NonFinite`] if `x` holds NaN or ±∞.
@@ -217,6 +226,14 @@ impl KnifeConfig {
     /// * [`LsmiError::Backend`] if the backend fails to read a tensor back.
     pub fn init_from_data(&self, x: &Tensor<2>) -> Result<Knife> {
         self.validate()?;
+        if self.covariance == Covariance::Tied {
+            return LsmiError::invalid_config(
+                "covariance",
+                "Tied",
+                "Adam trains Full or Diagonal kernels; tied covariance is fitted by EM \
+                 (EmConfig, MixtureSearch)",
+            );
+        }
         let [rows, dim] = x.dims();
         check::features("x", dim, self.dim)?;
         check::non_empty("x", rows)?;
@@ -307,10 +324,9 @@ impl KnifeConfig {
         };
         let log_scales = draw(k * d, -(self.init_std.ln()) as f32);
         let lower = match self.covariance {
-            Covariance::Full => Some(Param::from_tensor(Tensor::<3>::from_data(
-                TensorData::new(draw(k * d * d, 0.0), [k, d, d]),
-                device,
-            ))),
+            Covariance::Full | Covariance::Tied => Some(Param::from_tensor(
+                Tensor::<3>::from_data(TensorData::new(draw(k * d * d, 0.0), [k, d, d]), device),
+            )),
             Covariance::Diagonal => None,
         };
         Knife {
@@ -328,6 +344,17 @@ impl KnifeConfig {
             dim: d,
         }
     }
+}
+
+/// Host parameters of a [`Knife`] (see [`Knife::from_parts`]).
+#[derive(Debug, Clone)]
+pub(crate) struct KnifeParts {
+    pub kernels: usize,
+    pub dim: usize,
+    pub weight_logits: Vec<f32>,
+    pub means: Vec<f32>,
+    pub log_scales: Vec<f32>,
+    pub lower: Option<Vec<f32>>,
 }
 
 /// A fitted (or freshly initialised) KNIFE density model; see the module docs.
@@ -350,6 +377,42 @@ pub struct Knife {
 }
 
 impl Knife {
+    /// A model from host parameters in standardised units (no `tanh` bound):
+    /// weight logits `[K]`, means `[K·d]`, log-scales `ℓ` `[K·d]` and, for full
+    /// factors, `T` `[K·d·d]` (row-major, strictly lower part used).
+    pub(crate) fn from_parts(
+        parts: KnifeParts,
+        standardizer: Standardizer,
+        device: &Device,
+    ) -> Knife {
+        let KnifeParts {
+            kernels: k,
+            dim: d,
+            weight_logits,
+            means,
+            log_scales,
+            lower,
+        } = parts;
+        Knife {
+            weights: Param::from_tensor(Tensor::from_data(
+                TensorData::new(weight_logits, [k]),
+                device,
+            )),
+            means: Param::from_tensor(Tensor::from_data(TensorData::new(means, [k, d]), device)),
+            log_scales: Param::from_tensor(Tensor::from_data(
+                TensorData::new(log_scales, [k, d]),
+                device,
+            )),
+            lower: lower.map(|t| {
+                Param::from_tensor(Tensor::from_data(TensorData::new(t, [k, d, d]), device))
+            }),
+            standardizer,
+            tanh_bound: false,
+            kernels: k,
+            dim: d,
+        }
+    }
+
     /// The number of mixture components `K`.
     pub fn kernels(&self) -> usize {
         self.kernels
@@ -366,8 +429,10 @@ impl Knife {
             .map_err(|err| LsmiError::Record(err.to_string()))
     }
 
-    /// `ln p(z)` for standardised rows `z` (`[n, d]` → `[n]`), works under autodiff.
-    fn log_density_standardised(&self, z: Tensor<2>) -> Tensor<1> {
+    /// `ln π_k + ln N_k(z)` for standardised rows `z` (`[n, d]` → `[n, K]`): the
+    /// per-kernel terms whose log-sum-exp over `K` is `ln p(z)` (EM's E-step
+    /// normalises them into log-responsibilities). Works under autodiff.
+    pub(crate) fn log_joint_standardised(&self, z: Tensor<2>) -> Tensor<2> {
         let [n, d] = z.dims();
         let k = self.kernels;
         let device = z.device();
@@ -408,10 +473,13 @@ impl Knife {
         };
         let log_weights = log_softmax(self.weights.val().reshape([1, k]), 1);
         let log_det = ell.sum_dim(1).reshape([1, k]);
-        let per_kernel = log_weights + log_det - quad.mul_scalar(0.5);
-        log_sum_exp(per_kernel, 1)
-            .reshape([n])
-            .sub_scalar(0.5 * d as f64 * TAU.ln())
+        (log_weights + log_det - quad.mul_scalar(0.5)).sub_scalar(0.5 * d as f64 * TAU.ln())
+    }
+
+    /// `ln p(z)` for standardised rows `z` (`[n, d]` → `[n]`), works under autodiff.
+    fn log_density_standardised(&self, z: Tensor<2>) -> Tensor<1> {
+        let n = z.dims()[0];
+        log_sum_exp(self.log_joint_standardised(z), 1).reshape([n])
     }
 
     /// `h(x)` in original units for unchecked rows (`[n, d]` → `[n]`), under autodiff too.

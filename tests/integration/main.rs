@@ -2,6 +2,7 @@
 
 mod classifier_search;
 mod common;
+mod em;
 mod errors;
 mod estimator;
 mod gates;
