@@ -47,7 +47,10 @@ pub struct LsmiConfig {
 }
 
 /// Which model of which fold a progress report is about.
+///
+/// With the `serde` feature it serialises (only: its `model` is `&'static str`).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct FitStage {
     /// The fold (0-based) whose complement is being fitted.
     pub fold: usize,
@@ -734,5 +737,32 @@ impl LsmiModels {
             config: Some(self.config.clone()),
         }
         .write(dir)
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod serde_tests {
+    use super::*;
+
+    #[test]
+    fn fit_stage_serialises_with_its_fields() {
+        let stage = FitStage {
+            fold: 1,
+            folds: 5,
+            model: "knife2",
+            epoch: EpochProgress {
+                epoch: 2,
+                epochs: 30,
+                train_loss: 0.75,
+                holdout_loss: None,
+                learning_rate: 3e-3,
+            },
+        };
+        let json: serde_json::Value = serde_json::to_value(stage).unwrap();
+        assert_eq!(json["fold"], 1);
+        assert_eq!(json["folds"], 5);
+        assert_eq!(json["model"], "knife2");
+        let epoch: EpochProgress = serde_json::from_value(json["epoch"].clone()).unwrap();
+        assert_eq!(epoch, stage.epoch);
     }
 }

@@ -22,7 +22,11 @@ pub const MAX_TERM: f64 = 1e30;
 
 /// One per-sample quantity. [`Column::ALL`] is the one order in which the crate
 /// lists them (the per-sample CSV of the command-line tool included).
+///
+/// With the `serde` feature a column serialises as its [`name`](Column::name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Column {
     /// Redundancy `r = r⁺ − r⁻`.
     R,
@@ -868,5 +872,20 @@ mod tests {
             )
             .is_err()
         );
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod serde_tests {
+    use super::*;
+
+    #[test]
+    fn column_round_trips_as_its_name() {
+        for column in Column::ALL {
+            let text = serde_json::to_string(&column).unwrap();
+            assert_eq!(text, format!("\"{}\"", column.name()));
+            assert_eq!(serde_json::from_str::<Column>(&text).unwrap(), column);
+        }
+        assert!(serde_json::from_str::<Column>("\"R\"").is_err());
     }
 }

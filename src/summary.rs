@@ -7,9 +7,15 @@ use crate::error::Result;
 use crate::pointwise::{Column, Interactions};
 
 /// Data-set means (capital letters in the paper), in nats, accumulated in `f64`.
+///
+/// With the `serde` feature it serialises with the names of the command-line
+/// tool's summary JSON: `n`, `R`, `U1`, `U2`, `S`, `H1`, `H2`, `I1`, `I2`, `I12`.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "UPPERCASE"))]
 pub struct Summary {
     /// Number of samples (for the exact oracle: number of events with `p > 0`).
+    #[cfg_attr(feature = "serde", serde(rename = "n"))]
     pub n: usize,
     /// Redundancy `R`.
     pub r: f64,
@@ -104,6 +110,7 @@ impl Summary {
 
 /// The means over the samples of one class.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ClassSummary {
     /// The class index.
     pub class: usize,
@@ -230,5 +237,42 @@ mod tests {
         assert_eq!(means(-0.2, -0.5, 0.1, 0.3).adjustment_shift(), 0.2);
         assert_eq!(means(0.4, -0.1, -0.3, 0.5).adjustment_shift(), -0.3);
         assert_eq!(means(0.4, 0.1, 0.3, 0.5).adjustment_shift(), 0.0);
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod serde_tests {
+    use super::*;
+
+    fn sample() -> Summary {
+        Summary::from_values(7, [0.1, -0.2, 0.3, 0.45, 1.5, 2.25, 0.5, 0.625, 1.0 / 3.0])
+    }
+
+    #[test]
+    fn summary_round_trips_with_the_cli_names_in_order() {
+        let summary = sample();
+        let text = serde_json::to_string(&summary).unwrap();
+        let keys = ["n", "R", "U1", "U2", "S", "H1", "H2", "I1", "I2", "I12"];
+        let mut at = 0;
+        for key in keys {
+            let found = text[at..].find(&format!("\"{key}\":")).unwrap() + at;
+            at = found + key.len() + 3;
+        }
+        assert!(text.starts_with("{\"n\":7,\"R\":0.1,"), "{text}");
+        assert_eq!(serde_json::from_str::<Summary>(&text).unwrap(), summary);
+    }
+
+    #[test]
+    fn class_summary_round_trips() {
+        let class = ClassSummary {
+            class: 3,
+            summary: sample(),
+        };
+        let text = serde_json::to_string(&class).unwrap();
+        assert!(
+            text.starts_with("{\"class\":3,\"summary\":{\"n\":7,"),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<ClassSummary>(&text).unwrap(), class);
     }
 }

@@ -114,6 +114,7 @@ impl FitConfig {
 
 /// What one epoch of fitting achieved, handed to the progress callback.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct EpochProgress {
     /// The epoch just finished (1-based).
     pub epoch: usize,
@@ -129,6 +130,7 @@ pub struct EpochProgress {
 
 /// How a fit went.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FitReport {
     /// Mean training loss of each epoch, in the model's units (nats for KNIFE).
     pub train_loss: Vec<f64>,
@@ -368,5 +370,45 @@ mod tests {
     fn patience_without_holdout_is_rejected() {
         let err = FitConfig::new().with_patience(3).validate().unwrap_err();
         assert!(err.to_string().contains("patience"), "{err}");
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod serde_tests {
+    use super::*;
+
+    #[test]
+    fn epoch_progress_round_trips() {
+        for holdout_loss in [None, Some(1.25)] {
+            let progress = EpochProgress {
+                epoch: 3,
+                epochs: 30,
+                train_loss: 2.5,
+                holdout_loss,
+                learning_rate: 1e-3,
+            };
+            let text = serde_json::to_string(&progress).unwrap();
+            let back: EpochProgress = serde_json::from_str(&text).unwrap();
+            assert_eq!(back, progress, "{text}");
+        }
+    }
+
+    #[test]
+    fn fit_report_round_trips() {
+        let report = FitReport {
+            train_loss: vec![3.0, 2.5, 2.125],
+            holdout_loss: vec![3.5, 2.75, 2.875],
+            best_epoch: 2,
+            epochs_run: 3,
+            rows: (90, 10),
+            wall_time: Duration::new(4, 250_000_000),
+        };
+        let text = serde_json::to_string(&report).unwrap();
+        assert!(text.contains("\"rows\":[90,10]"), "{text}");
+        assert!(
+            text.contains("\"wall_time\":{\"secs\":4,\"nanos\":250000000}"),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<FitReport>(&text).unwrap(), report);
     }
 }

@@ -1,8 +1,8 @@
 //! EM fits and the held-out mixture search against exact densities, seed
 //! reproducibility, save/load and bad input.
 
-use lsmi::burn::tensor::Device;
 use lsmi::SeededRng;
+use lsmi::burn::tensor::Device;
 use lsmi::synthetic::{CorrelatedGaussian, Features, IsotropicMixture};
 use lsmi::{Covariance, Entropy, KnifeConfig, LsmiError};
 use lsmi::{EmConfig, MixtureSearch};

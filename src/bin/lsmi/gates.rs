@@ -1,8 +1,10 @@
 //! `lsmi gates`: the exact LSMI of every built-in logic gate.
 
-use crate::json::Json;
+use serde::Serialize;
+
+use crate::json::{self, Ordered};
 use crate::table::{Table, fixed};
-use lsmi::{Gate, OracleDecomposition, OracleEvent, Summary};
+use lsmi::{Column, Gate, OracleDecomposition, OracleEvent, Summary};
 
 /// Options of `lsmi gates`.
 #[derive(Debug, clap::Args)]
@@ -53,36 +55,62 @@ fn events_with_values(d: &OracleDecomposition) -> impl Iterator<Item = (&OracleE
         .map(|(e, row)| (e, Summary::COLUMNS.map(|c| *row.column(c))))
 }
 
+/// One gate in `--json`: its means, the shift with `--adjust` and the events
+/// with `--events`.
+#[derive(Serialize)]
+struct GateJson {
+    #[serde(rename = "R")]
+    r: f64,
+    #[serde(rename = "U1")]
+    u1: f64,
+    #[serde(rename = "U2")]
+    u2: f64,
+    #[serde(rename = "S")]
+    s: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shift: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    events: Option<Vec<EventJson>>,
+}
+
+/// One event in `--json --events`: `x1, x2, y, p`, then its exact values named
+/// by column (`r`, `u1`, …, `i12`) in the order of [`Summary::COLUMNS`].
+#[derive(Serialize)]
+struct EventJson {
+    x1: usize,
+    x2: usize,
+    y: usize,
+    p: f64,
+    #[serde(flatten)]
+    values: Ordered<Column, f64>,
+}
+
+/// One object keyed by gate name, in the order of [`Gate::ALL`].
 fn json_text(gates: &[(Gate, OracleDecomposition)], args: &GatesArgs) -> String {
     let entries = gates.iter().map(|(gate, d)| {
         let m = d.summary();
-        let mut entry = vec![
-            ("R", Json::Num(m.r)),
-            ("U1", Json::Num(m.u1)),
-            ("U2", Json::Num(m.u2)),
-            ("S", Json::Num(m.s)),
-        ];
-        if args.adjust {
-            entry.push(("shift", Json::Num(d.shift())));
-        }
-        if args.events {
-            let events = events_with_values(d).map(|(e, values)| {
-                let mut fields = vec![
-                    ("x1", Json::Count(e.x1)),
-                    ("x2", Json::Count(e.x2)),
-                    ("y", Json::Count(e.y)),
-                    ("p", Json::Num(e.p)),
-                ];
-                for (column, value) in Summary::COLUMNS.iter().zip(values) {
-                    fields.push((column.name(), Json::Num(value)));
-                }
-                Json::object(fields)
-            });
-            entry.push(("events", Json::Arr(events.collect())));
-        }
-        (gate.name(), Json::object(entry))
+        let events = args.events.then(|| {
+            events_with_values(d)
+                .map(|(e, values)| EventJson {
+                    x1: e.x1,
+                    x2: e.x2,
+                    y: e.y,
+                    p: e.p,
+                    values: Ordered(Summary::COLUMNS.into_iter().zip(values).collect()),
+                })
+                .collect()
+        });
+        let entry = GateJson {
+            r: m.r,
+            u1: m.u1,
+            u2: m.u2,
+            s: m.s,
+            shift: args.adjust.then(|| d.shift()),
+            events,
+        };
+        (gate.name(), entry)
     });
-    Json::object(entries).pretty()
+    json::pretty(&Ordered(entries.collect()))
 }
 
 fn table_text(gates: &[(Gate, OracleDecomposition)], args: &GatesArgs) -> String {

@@ -1,76 +1,31 @@
-//! Pretty-printed JSON whose object keys keep the order they were written in.
+//! The JSON the tool writes: serde_json's pretty form of `Serialize` types.
 //!
 //! `serde_json::Map` sorts its keys unless serde_json's `preserve_order` feature
 //! is on, and turning that on would change the serde_json that burn is built
-//! with. The outputs are small, so a tiny ordered tree is simpler; serde_json
-//! still formats every number and string.
+//! with: objects whose keys are not a struct's fields are [`Ordered`], which
+//! serialises its entries in the order they are listed.
 
-/// A JSON value with ordered object keys.
-pub enum Json {
-    /// A float (NaN and ±∞ become `null`, as in serde_json).
-    Num(f64),
-    /// A non-negative integer.
-    Count(usize),
-    /// A string.
-    Str(String),
-    /// An array.
-    Arr(Vec<Json>),
-    /// An object, keys in order.
-    Obj(Vec<(String, Json)>),
+use serde::{Serialize, Serializer};
+
+/// `value` as pretty-printed JSON (two-space indent), ending in a newline.
+///
+/// Numbers are written in their shortest form that reads back exactly. The
+/// tool's values are all finite (non-finite ones are errors before anything is
+/// written); serde_json would write NaN or ±∞ as `null`.
+pub fn pretty<T: Serialize + ?Sized>(value: &T) -> String {
+    // Serialising to a String fails only for a map key that is not a string,
+    // and every key the tool writes is one.
+    let mut text = serde_json::to_string_pretty(value).expect("JSON keys are strings");
+    text.push('\n');
+    text
 }
 
-impl Json {
-    /// An object from `(key, value)` pairs, in order.
-    pub fn object<K: Into<String>>(entries: impl IntoIterator<Item = (K, Json)>) -> Json {
-        Json::Obj(entries.into_iter().map(|(k, v)| (k.into(), v)).collect())
-    }
+/// A JSON object with the keys in the order of its entries.
+pub struct Ordered<K, V>(pub Vec<(K, V)>);
 
-    /// The value as pretty-printed JSON (two-space indent), ending in a newline.
-    pub fn pretty(&self) -> String {
-        let mut out = String::new();
-        self.write(&mut out, 0);
-        out.push('\n');
-        out
-    }
-
-    fn write(&self, out: &mut String, indent: usize) {
-        let pad = |out: &mut String, level: usize| {
-            out.push('\n');
-            out.push_str(&"  ".repeat(level));
-        };
-        match self {
-            Json::Num(v) => out.push_str(&serde_json::Value::from(*v).to_string()),
-            Json::Count(v) => out.push_str(&v.to_string()),
-            Json::Str(s) => out.push_str(&serde_json::Value::from(s.as_str()).to_string()),
-            Json::Arr(items) if items.is_empty() => out.push_str("[]"),
-            Json::Obj(entries) if entries.is_empty() => out.push_str("{}"),
-            Json::Arr(items) => {
-                out.push('[');
-                for (index, item) in items.iter().enumerate() {
-                    if index > 0 {
-                        out.push(',');
-                    }
-                    pad(out, indent + 1);
-                    item.write(out, indent + 1);
-                }
-                pad(out, indent);
-                out.push(']');
-            }
-            Json::Obj(entries) => {
-                out.push('{');
-                for (index, (key, value)) in entries.iter().enumerate() {
-                    if index > 0 {
-                        out.push(',');
-                    }
-                    pad(out, indent + 1);
-                    out.push_str(&serde_json::Value::from(key.as_str()).to_string());
-                    out.push_str(": ");
-                    value.write(out, indent + 1);
-                }
-                pad(out, indent);
-                out.push('}');
-            }
-        }
+impl<K: Serialize, V: Serialize> Serialize for Ordered<K, V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(key, value)| (key, value)))
     }
 }
 
@@ -78,19 +33,42 @@ impl Json {
 mod tests {
     use super::*;
 
+    #[derive(Serialize)]
+    struct Entry {
+        z: f64,
+        #[serde(flatten)]
+        rest: Ordered<&'static str, f64>,
+    }
+
     #[test]
     fn keeps_key_order_and_is_valid_json() {
-        let value = Json::object([
-            ("z", Json::Num(0.5)),
-            ("a", Json::Arr(vec![Json::Count(1), Json::Num(f64::NAN)])),
-            ("m", Json::object([("q\"", Json::Str("x".into()))])),
+        let value = Ordered(vec![
+            (
+                "z",
+                Entry {
+                    z: 0.1,
+                    rest: Ordered(vec![("y", 1.0 / 3.0), ("b\"", 1e-300)]),
+                },
+            ),
+            (
+                "a",
+                Entry {
+                    z: -2.5,
+                    rest: Ordered(vec![]),
+                },
+            ),
         ]);
-        let text = value.pretty();
+        let text = pretty(&value);
+        assert!(text.ends_with("}\n"), "{text}");
+        assert!(
+            text.starts_with("{\n  \"z\": {\n    \"z\": 0.1,\n"),
+            "{text}"
+        );
         let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(parsed["z"], 0.5);
-        assert!(parsed["a"][1].is_null());
-        assert_eq!(parsed["m"]["q\""], "x");
-        let (z, a) = (text.find("\"z\"").unwrap(), text.find("\"a\"").unwrap());
-        assert!(z < a, "{text}");
+        assert_eq!(parsed["z"]["z"], 0.1);
+        assert_eq!(parsed["z"]["b\""], 1e-300);
+        assert_eq!(parsed["a"]["z"], -2.5);
+        let at = |key: &str| text.find(&format!("\"{key}\"")).unwrap();
+        assert!(at("z") < at("y") && at("y") < at("b\\\"") && at("b\\\"") < at("a"));
     }
 }

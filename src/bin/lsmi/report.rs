@@ -8,7 +8,7 @@ use lsmi::{ClassSummary, Column, Interactions, LsmiError, Summary};
 
 use crate::backend::DeviceName;
 use crate::input::labels_tensor;
-use crate::json::Json;
+use crate::json;
 use crate::output::{check_outputs, csv_number, csv_number_f64, write_all};
 use crate::table::{Table, fixed};
 
@@ -79,6 +79,16 @@ pub fn per_class_header() -> String {
     let mut names = vec!["class".to_string(), "n".to_string()];
     names.extend(Summary::COLUMNS.map(mean_name));
     names.join(",")
+}
+
+/// The summary JSON: the [`Summary`] (`n`, `R`, …, `I12`), then the shift of
+/// `--adjust` and the units.
+#[derive(serde::Serialize)]
+struct SummaryJson<'a> {
+    #[serde(flatten)]
+    means: &'a Summary,
+    adjust_shift: f64,
+    units: &'static str,
 }
 
 /// Per-sample interactions with their labels and means, ready to be written.
@@ -168,15 +178,11 @@ impl Results {
     /// The means as a JSON object (n, the means in the order of
     /// [`Summary::COLUMNS`], adjust_shift, units).
     pub fn summary_json(&self) -> String {
-        let m = &self.summary;
-        let names = Summary::COLUMNS.map(mean_name);
-        let mut entries = vec![("n", Json::Count(m.n))];
-        for (name, value) in names.iter().zip(m.values()) {
-            entries.push((name.as_str(), Json::Num(value)));
-        }
-        entries.push(("adjust_shift", Json::Num(self.shift)));
-        entries.push(("units", Json::Str("nats".into())));
-        Json::object(entries).pretty()
+        json::pretty(&SummaryJson {
+            means: &self.summary,
+            adjust_shift: self.shift,
+            units: "nats",
+        })
     }
 
     /// The means as a one-row table, for stdout.
