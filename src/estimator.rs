@@ -9,9 +9,9 @@ use burn::config::Config;
 use burn::tensor::{Device, Int, Tensor};
 
 use crate::check;
-use crate::classifier::{Classifier, ClassifierConfig};
+use crate::classifier::{Classifier, ClassifierConfig, ClassifierSearch};
 use crate::decompose::{Decomposer, Lsmi};
-use crate::entropy::{Entropy, Knife, KnifeConfig};
+use crate::entropy::{Covariance, Entropy, Knife, KnifeConfig, MixtureSearch};
 use crate::error::{LsmiError, Result};
 use crate::ops::log_sum_exp;
 use crate::pmi::{ClassPrior, LabelPrior, LogitPmi};
@@ -44,6 +44,27 @@ pub struct LsmiConfig {
     /// Seed of the folds and of every model.
     #[config(default = 0)]
     pub seed: u64,
+    /// Choose each modality's entropy model by held-out likelihood (EM fits of
+    /// mixtures of several sizes and covariance kinds, on rows held out inside the
+    /// training folds) instead of fitting `knife`. See [`LsmiConfig::searched`].
+    #[config(default = "None")]
+    pub entropy_search: Option<MixtureSearch>,
+    /// Choose each classifier by held-out log-loss (LDA, logistic regression, MLPs),
+    /// temperature-calibrated, instead of fitting `classifier`.
+    #[config(default = "None")]
+    pub classifier_search: Option<ClassifierSearch>,
+}
+
+/// How the five models of one set were built, to describe them and to load them
+/// back: the architecture each record needs, and a short description.
+#[derive(Config, Debug)]
+struct Architecture {
+    /// `knife1`, `knife2`.
+    knives: Vec<KnifeConfig>,
+    /// `classifier1`, `classifier2`, `classifier12`.
+    classifiers: Vec<ClassifierConfig>,
+    /// One description per model, in the order of [`LsmiModels::MODELS`].
+    descriptions: Vec<String>,
 }
 
 /// Which model of which fold a progress report is about.
@@ -70,6 +91,25 @@ struct Models {
     classifier1: Classifier,
     classifier2: Classifier,
     classifier12: Classifier,
+    architecture: Architecture,
+}
+
+/// A short description of a KNIFE fitted by Adam with `config`.
+fn describe_knife(config: &KnifeConfig) -> String {
+    let kind = match config.covariance {
+        Covariance::Full => "full",
+        Covariance::Tied => "tied",
+        Covariance::Diagonal => "diagonal",
+    };
+    format!("knife K={} {kind} (Adam)", config.kernels)
+}
+
+/// A short description of a classifier fitted with `config`.
+fn describe_classifier(config: &ClassifierConfig) -> String {
+    match config.hidden.is_empty() {
+        true => "linear".to_string(),
+        false => format!("mlp {:?}", config.hidden),
+    }
 }
 
 /// Each model's per-sample outputs on some rows.
@@ -115,6 +155,16 @@ impl LsmiConfig {
             .with_classifier(ClassifierConfig::reference())
     }
 
+    /// Every model chosen by held-out loss on rows held out inside each fold's
+    /// training rows: the entropy models by [`MixtureSearch`], the classifiers by
+    /// [`ClassifierSearch`] (calibrated). [`LsmiModels::descriptions`] says what
+    /// was chosen.
+    pub fn searched(num_classes: usize) -> Self {
+        LsmiConfig::new(num_classes)
+            .with_entropy_search(Some(MixtureSearch::new()))
+            .with_classifier_search(Some(ClassifierSearch::new()))
+    }
+
     /// Checks every field once, up front.
     ///
     /// # Errors
@@ -135,7 +185,14 @@ impl LsmiConfig {
             );
         }
         self.knife.validate()?;
-        self.classifier.validate()
+        self.classifier.validate()?;
+        if let Some(search) = &self.entropy_search {
+            search.validate()?;
+        }
+        if let Some(search) = &self.classifier_search {
+            search.validate()?;
+        }
+        Ok(())
     }
 
     /// Fits every model and returns per-sample interactions for every row.
@@ -276,6 +333,19 @@ impl LsmiConfig {
         })
     }
 
+    /// The architecture of a set fitted without searches.
+    fn fixed_architecture(&self, d1: usize, d2: usize) -> Architecture {
+        let knives = vec![self.knife_for(d1), self.knife_for(d2)];
+        let classifiers = vec![self.classifier.clone(); 3];
+        let mut descriptions: Vec<String> = knives.iter().map(describe_knife).collect();
+        descriptions.extend(classifiers.iter().map(describe_classifier));
+        Architecture {
+            knives,
+            classifiers,
+            descriptions,
+        }
+    }
+
     /// The KNIFE configuration for a modality with `dim` features.
     fn knife_for(&self, dim: usize) -> KnifeConfig {
         let mut config = self.knife.clone();
@@ -314,30 +384,63 @@ impl LsmiConfig {
         let (d1, d2) = (x1.dims()[1], x2.dims()[1]);
         let joint = Tensor::cat(vec![x1.clone(), x2.clone()], 1);
         let c = self.num_classes;
-        let stage = report(Models::NAMES[0]);
-        let (knife1, _) =
-            knife(d1, seed(0)).fit_with_progress(x1.clone(), &mut |e| progress(&stage(e)))?;
-        let stage = report(Models::NAMES[1]);
-        let (knife2, _) =
-            knife(d2, seed(1)).fit_with_progress(x2.clone(), &mut |e| progress(&stage(e)))?;
-        let stage = report(Models::NAMES[2]);
-        let (classifier1, _) =
-            classifier(seed(2))
-                .fit_with_progress(x1, labels.clone(), c, &mut |e| progress(&stage(e)))?;
-        let stage = report(Models::NAMES[3]);
-        let (classifier2, _) =
-            classifier(seed(3))
-                .fit_with_progress(x2, labels.clone(), c, &mut |e| progress(&stage(e)))?;
-        let stage = report(Models::NAMES[4]);
-        let (classifier12, _) =
-            classifier(seed(4))
-                .fit_with_progress(joint, labels, c, &mut |e| progress(&stage(e)))?;
+        let mut descriptions = Vec::with_capacity(5);
+        let mut fit_knife =
+            |index: usize, x: Tensor<2>, dim: usize| -> Result<(Knife, KnifeConfig)> {
+                let seed = seed(index as u64);
+                match &self.entropy_search {
+                    Some(search) => {
+                        let (knife, choice) = search.clone().with_seed(seed).fit(x)?;
+                        descriptions.push(choice.description.clone());
+                        Ok((knife, choice.knife_config(dim)))
+                    }
+                    None => {
+                        let config = knife(dim, seed);
+                        let stage = report(Models::NAMES[index]);
+                        let (model, _) =
+                            config.fit_with_progress(x, &mut |e| progress(&stage(e)))?;
+                        descriptions.push(describe_knife(&config));
+                        Ok((model, config))
+                    }
+                }
+            };
+        let (knife1, knife_config1) = fit_knife(0, x1.clone(), d1)?;
+        let (knife2, knife_config2) = fit_knife(1, x2.clone(), d2)?;
+        let mut fit_classifier = |index: usize,
+                                  x: Tensor<2>|
+         -> Result<(Classifier, ClassifierConfig)> {
+            let seed = seed(index as u64);
+            match &self.classifier_search {
+                Some(search) => {
+                    let (model, choice) =
+                        search.clone().with_seed(seed).fit(x, labels.clone(), c)?;
+                    descriptions.push(choice.describe());
+                    Ok((model, choice.config.clone()))
+                }
+                None => {
+                    let config = classifier(seed);
+                    let stage = report(Models::NAMES[index]);
+                    let (model, _) = config
+                        .fit_with_progress(x, labels.clone(), c, &mut |e| progress(&stage(e)))?;
+                    descriptions.push(describe_classifier(&config));
+                    Ok((model, config))
+                }
+            }
+        };
+        let (classifier1, config1) = fit_classifier(2, x1)?;
+        let (classifier2, config2) = fit_classifier(3, x2)?;
+        let (classifier12, config12) = fit_classifier(4, joint)?;
         Ok(Models {
             knife1,
             knife2,
             classifier1,
             classifier2,
             classifier12,
+            architecture: Architecture {
+                knives: vec![knife_config1, knife_config2],
+                classifiers: vec![config1, config2, config12],
+                descriptions,
+            },
         })
     }
 
@@ -386,17 +489,35 @@ impl LsmiConfig {
                 "no model set (`sets` is 0)",
             ));
         }
+        if let Some(saved) = &meta.architectures
+            && (saved.len() != meta.sets
+                || saved
+                    .iter()
+                    .any(|a| a.knives.len() != 2 || a.classifiers.len() != 3))
+        {
+            return Err(record_error(
+                &dir.join(META_FILE),
+                "the saved architectures do not describe every model of every set",
+            ));
+        }
         let models = (0..meta.sets)
             .map(|set| {
                 let file = |name: &str| dir.join(model_file(set, name));
+                // Folders saved before the architectures were stored hold models
+                // of the configuration's fixed architecture.
+                let architecture = match &meta.architectures {
+                    Some(saved) => saved[set].clone(),
+                    None => self.fixed_architecture(d1, d2),
+                };
+                let [k1, k2] = [0, 1].map(|k| architecture.knives[k].clone());
+                let [c1, c2, c12] = [0, 1, 2].map(|k| architecture.classifiers[k].clone());
                 Ok(Models {
-                    knife1: self.knife_for(d1).load(file("knife1"), device)?,
-                    knife2: self.knife_for(d2).load(file("knife2"), device)?,
-                    classifier1: self.classifier.load(file("classifier1"), d1, c, device)?,
-                    classifier2: self.classifier.load(file("classifier2"), d2, c, device)?,
-                    classifier12: self
-                        .classifier
-                        .load(file("classifier12"), d1 + d2, c, device)?,
+                    knife1: k1.load(file("knife1"), device)?,
+                    knife2: k2.load(file("knife2"), device)?,
+                    classifier1: c1.load(file("classifier1"), d1, c, device)?,
+                    classifier2: c2.load(file("classifier2"), d2, c, device)?,
+                    classifier12: c12.load(file("classifier12"), d1 + d2, c, device)?,
+                    architecture,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -435,6 +556,9 @@ struct SavedMeta {
     /// The configuration the models were fitted with; absent in folders saved
     /// before it was stored (those load with [`LsmiConfig::load`] only).
     config: Option<LsmiConfig>,
+    /// The architecture of every model of every set; absent in folders saved
+    /// before it was stored (their models have the configuration's fixed one).
+    architectures: Option<Vec<Architecture>>,
 }
 
 impl SavedMeta {
@@ -541,6 +665,10 @@ pub struct LsmiModels {
 }
 
 impl LsmiModels {
+    /// The five models of a set by the term they give: `h1`, `h2` (entropy
+    /// models), `i1`, `i2`, `i12` (classifiers).
+    pub const MODELS: [&'static str; 5] = ["h1", "h2", "i1", "i2", "i12"];
+
     /// The names of the five model records of a set, `fold{k}_{name}.bpk`.
     const RECORDS: [&'static str; 5] = Models::NAMES;
 
@@ -586,6 +714,16 @@ impl LsmiModels {
             return false;
         };
         !set.is_empty() && set.bytes().all(|b| b.is_ascii_digit()) && Self::RECORDS.contains(&model)
+    }
+
+    /// The models of each set (fold), in the order of [`LsmiModels::MODELS`]:
+    /// what was fitted (`"knife K=4 full (Adam)"`, `"mlp [64, 64]"`) or what the
+    /// searches chose (`"mixture K=16 tied"`, `"linear (LDA), T=1.030"`).
+    pub fn descriptions(&self) -> Vec<Vec<String>> {
+        self.sets
+            .iter()
+            .map(|m| m.architecture.descriptions.clone())
+            .collect()
     }
 
     /// The configuration the models were fitted with (or loaded with).
@@ -735,6 +873,7 @@ impl LsmiModels {
             sets: self.sets.len(),
             prior: self.pmi.prior().probs().to_vec(),
             config: Some(self.config.clone()),
+            architectures: Some(self.sets.iter().map(|m| m.architecture.clone()).collect()),
         }
         .write(dir)
     }

@@ -835,12 +835,22 @@ fn check_estimate_outputs(out: &Path, summary: &Path, labels: &[i64], shift: boo
     assert_eq!(rows.len(), labels.len());
     let json = read_json(summary);
     let text = std::fs::read_to_string(summary).unwrap();
+    // `estimate` and `score` also describe each fold's models, last.
     assert_eq!(
         json.as_object().unwrap().len(),
-        SUMMARY_KEYS.len(),
+        SUMMARY_KEYS.len() + 1,
         "{text}"
     );
-    assert_key_order(&text, &SUMMARY_KEYS);
+    let mut keys = SUMMARY_KEYS.to_vec();
+    keys.push("models");
+    assert_key_order(&text, &keys);
+    for fold in json["models"].as_array().expect("models per fold") {
+        let names: Vec<&String> = fold.as_object().unwrap().keys().collect();
+        assert_eq!(names.len(), 5, "{fold}");
+        for key in ["h1", "h2", "i1", "i2", "i12"] {
+            assert!(fold[key].is_string(), "{key} in {fold}");
+        }
+    }
     assert_eq!(json["n"].as_u64(), Some(labels.len() as u64));
     assert_eq!(json["units"].as_str(), Some("nats"));
     let a = num(&json, "adjust_shift");
@@ -952,6 +962,41 @@ fn estimate_reference_preset_in_sample_and_adjust_run() {
     ));
     assert!(printed.contains("in-sample"), "{printed}");
     check_estimate_outputs(&out, &summary, &sample.labels, false);
+}
+
+#[test]
+fn estimate_search_preset_reports_each_folds_models() {
+    let dir = TempDir::new("estimate-search");
+    let (inputs, sample) = write_gaussian_inputs(&dir, 400, 12, Dtype::F32, 1.0);
+    let (out, summary) = (dir.path("s.csv"), dir.path("s.json"));
+    let printed = stdout(&run_estimate(
+        &inputs,
+        &out,
+        &summary,
+        &["--preset", "search", "--folds", "2"],
+    ));
+    assert!(printed.contains("search"), "{printed}");
+    check_estimate_outputs(&out, &summary, &sample.labels, false);
+    let json = read_json(&summary);
+    let folds = json["models"].as_array().expect("models per fold");
+    assert_eq!(folds.len(), 2);
+    for fold in folds {
+        for key in ["h1", "h2"] {
+            let text = fold[key].as_str().unwrap();
+            assert!(text.starts_with("mixture K="), "{key}: {text}");
+        }
+        for key in ["i1", "i2", "i12"] {
+            assert!(fold[key].as_str().unwrap().contains("T="), "{key}: {fold}");
+        }
+    }
+    // The default preset names its fixed models too.
+    stdout(&run_estimate(&inputs, &out, &summary, &["--folds", "2"]));
+    let json = read_json(&summary);
+    assert_eq!(
+        json["models"][1]["h1"].as_str(),
+        Some("knife K=4 full (Adam)")
+    );
+    assert_eq!(json["models"][0]["i12"].as_str(), Some("mlp [64, 64]"));
 }
 
 #[test]

@@ -330,3 +330,52 @@ fn bad_input_is_rejected() {
         assert!(err.to_string().contains("labels[3] = 5"), "{err}");
     }
 }
+
+/// The search preset: every model chosen on rows held out inside the training
+/// folds; the choices are reported per fold and saved with the models, so a
+/// loaded set scores bit for bit as the fitted one.
+#[test]
+fn searched_models_are_reported_saved_and_match_the_exact_means() {
+    let data = two_class_data(600, 2, 1);
+    let exact = exact_means(&data);
+    let device = &cpu_devices()[0].1;
+    let config = LsmiConfig::searched(2).with_folds(2).with_seed(5);
+    let fitted = fit_on(&config, &data, device);
+    let descriptions = fitted.models().descriptions();
+    assert_eq!(descriptions.len(), 2);
+    for set in &descriptions {
+        assert_eq!(set.len(), 5);
+        assert!(
+            set[0].starts_with("mixture K=") && set[1].starts_with("mixture K="),
+            "{set:?}"
+        );
+        assert!(set[2..].iter().all(|d| d.contains("T=")), "{set:?}");
+    }
+    let m = fitted.interactions().summary().unwrap();
+    let got = [m.r, m.u1, m.u2, m.s, m.i1, m.i2, m.i12];
+    for ((name, got), want) in ["R", "U1", "U2", "S", "I1", "I2", "I12"]
+        .iter()
+        .zip(got)
+        .zip(exact)
+    {
+        close(&format!("searched {name}"), got, want, 0.05);
+    }
+    let dir = std::env::temp_dir().join(format!("lsmi-searched-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    fitted.save(&dir).unwrap();
+    let loaded = lsmi::LsmiModels::load(&dir, device).unwrap();
+    assert_eq!(loaded.descriptions(), descriptions);
+    let (x1, x2, y) = &data;
+    let score = |models: &lsmi::LsmiModels| {
+        let out = models
+            .transform(x1.tensor(device), x2.tensor(device), labels(y, device))
+            .unwrap()
+            .to_host()
+            .unwrap();
+        out.columns()
+            .map(|(_, c)| c.iter().map(|v| v.to_bits()).collect::<Vec<u64>>())
+    };
+    assert_eq!(score(&loaded), score(fitted.models()));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

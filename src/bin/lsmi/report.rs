@@ -89,6 +89,19 @@ struct SummaryJson<'a> {
     means: &'a Summary,
     adjust_shift: f64,
     units: &'static str,
+    /// What each fold's five models are (`estimate`, `score`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    models: Option<Vec<FoldModels<'a>>>,
+}
+
+/// The five models of one fold, described.
+#[derive(serde::Serialize)]
+struct FoldModels<'a> {
+    h1: &'a str,
+    h2: &'a str,
+    i1: &'a str,
+    i2: &'a str,
+    i12: &'a str,
 }
 
 /// Per-sample interactions with their labels and means, ready to be written.
@@ -100,6 +113,8 @@ pub struct Results {
     per_class: Option<Vec<ClassSummary>>,
     /// The constant added to every `r` by `--adjust` (0 without it).
     shift: f64,
+    /// The description of each fold's models `h1, h2, i1, i2, i12`, if any.
+    models: Option<Vec<Vec<String>>>,
 }
 
 impl Results {
@@ -136,6 +151,7 @@ impl Results {
             summary,
             per_class,
             shift,
+            models: None,
         })
     }
 
@@ -178,10 +194,25 @@ impl Results {
     /// The means as a JSON object (n, the means in the order of
     /// [`Summary::COLUMNS`], adjust_shift, units).
     pub fn summary_json(&self) -> String {
+        let models = self.models.as_ref().map(|sets| {
+            sets.iter()
+                .filter_map(|set| match &set[..] {
+                    [h1, h2, i1, i2, i12] => Some(FoldModels {
+                        h1,
+                        h2,
+                        i1,
+                        i2,
+                        i12,
+                    }),
+                    _ => None,
+                })
+                .collect()
+        });
         json::pretty(&SummaryJson {
             means: &self.summary,
             adjust_shift: self.shift,
             units: "nats",
+            models,
         })
     }
 
@@ -213,18 +244,22 @@ impl Results {
 /// What `estimate` and `score` do once the interactions are computed: reads
 /// them back (adjusted with `--adjust`), runs `before_writing` (saving the
 /// models), writes `--out`, `--summary` and `--per-class` (labels in
-/// `0..num_classes`), and returns what to print: the table of means, then
+/// `0..num_classes`; the summary JSON lists `models`, the description of each
+/// fold's five models), and returns what to print: the table of means, then
 /// `lines`.
+#[allow(clippy::too_many_arguments)]
 pub fn finish(
     raw: &Interactions,
     labels: Vec<i64>,
     num_classes: usize,
     output: &OutputArgs,
+    models: Vec<Vec<String>>,
     lib: impl Fn(LsmiError) -> String,
     before_writing: impl FnOnce() -> Result<(), String>,
     lines: &[String],
 ) -> Result<String, String> {
-    let results = Results::new(raw, labels, num_classes, output).map_err(lib)?;
+    let mut results = Results::new(raw, labels, num_classes, output).map_err(lib)?;
+    results.models = Some(models);
     before_writing()?;
     results.write(output)?;
     Ok(results.means_table() + &lines.join("\n") + "\n")

@@ -93,5 +93,14 @@ pub fn run(args: &ScoreArgs) -> Result<String, String> {
         format!("models      {}", dir.display()),
     ];
     let classes = models.config().num_classes;
-    report::finish(&raw, labels, classes, &args.output, lib, || Ok(()), &lines)
+    report::finish(
+        &raw,
+        labels,
+        classes,
+        &args.output,
+        models.descriptions(),
+        lib,
+        || Ok(()),
+        &lines,
+    )
 }
