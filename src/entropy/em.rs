@@ -532,10 +532,10 @@ struct FirstMoments {
     sums: Vec<f64>,
 }
 
-fn first_moments(u: &Tensor<2>, resp: &[Tensor<2>]) -> Result<FirstMoments> {
-    let rows = u.dims()[0];
+/// The rows of `u` cut as the responsibility chunks `resp` are.
+fn row_chunks(u: &Tensor<2>, resp: &[Tensor<2>]) -> Vec<Tensor<2>> {
     let mut start = 0;
-    let chunks: Vec<Tensor<2>> = resp
+    let chunks = resp
         .iter()
         .map(|r| {
             let len = r.dims()[0];
@@ -544,8 +544,12 @@ fn first_moments(u: &Tensor<2>, resp: &[Tensor<2>]) -> Result<FirstMoments> {
             part
         })
         .collect();
-    debug_assert_eq!(start, rows);
-    first_moments_chunked(&chunks, resp)
+    debug_assert_eq!(start, u.dims()[0]);
+    chunks
+}
+
+fn first_moments(u: &Tensor<2>, resp: &[Tensor<2>]) -> Result<FirstMoments> {
+    first_moments_chunked(&row_chunks(u, resp), resp)
 }
 
 fn first_moments_chunked(chunks: &[Tensor<2>], resp: &[Tensor<2>]) -> Result<FirstMoments> {
@@ -576,17 +580,7 @@ fn m_step(
     previous: &State,
     ridge: f64,
 ) -> Result<State> {
-    let mut start = 0;
-    let chunks: Vec<Tensor<2>> = resp
-        .iter()
-        .map(|r| {
-            let len = r.dims()[0];
-            let part = u.clone().narrow(0, start, len);
-            start += len;
-            part
-        })
-        .collect();
-    m_step_chunked(&chunks, resp, moments, previous, ridge)
+    m_step_chunked(&row_chunks(u, resp), resp, moments, previous, ridge)
 }
 
 /// New weights and means from the first moments, then covariances from the

@@ -95,6 +95,19 @@ fn exact_means(data: &(Features, Features, Vec<i64>)) -> [f64; 7] {
     sums.map(|sum| sum / y.len() as f64)
 }
 
+/// The fitted means `R, U1, U2, S, I1, I2, I12` within `tol` of `exact`.
+fn assert_means_within(fitted: &lsmi::FittedLsmi, exact: [f64; 7], tol: f64, what: &str) {
+    let m = fitted.interactions().summary().unwrap();
+    let got = [m.r, m.u1, m.u2, m.s, m.i1, m.i2, m.i12];
+    for ((name, got), want) in ["R", "U1", "U2", "S", "I1", "I2", "I12"]
+        .iter()
+        .zip(got)
+        .zip(exact)
+    {
+        close(&format!("{what} {name}"), got, want, tol);
+    }
+}
+
 #[test]
 fn every_sample_is_scored_and_the_means_match_the_exact_ones() {
     let data = two_class_data(600, 2, 1);
@@ -111,15 +124,7 @@ fn every_sample_is_scored_and_the_means_match_the_exact_ones() {
                     < 1e-4
             );
         }
-        let m = fitted.interactions().summary().unwrap();
-        let got = [m.r, m.u1, m.u2, m.s, m.i1, m.i2, m.i12];
-        for ((name, got), want) in ["R", "U1", "U2", "S", "I1", "I2", "I12"]
-            .iter()
-            .zip(got)
-            .zip(exact)
-        {
-            close(&format!("{backend} {name}"), got, want, 0.05);
-        }
+        assert_means_within(&fitted, exact, 0.05, backend);
     }
 }
 
@@ -351,15 +356,7 @@ fn searched_models_are_reported_saved_and_match_the_exact_means() {
         );
         assert!(set[2..].iter().all(|d| d.contains("T=")), "{set:?}");
     }
-    let m = fitted.interactions().summary().unwrap();
-    let got = [m.r, m.u1, m.u2, m.s, m.i1, m.i2, m.i12];
-    for ((name, got), want) in ["R", "U1", "U2", "S", "I1", "I2", "I12"]
-        .iter()
-        .zip(got)
-        .zip(exact)
-    {
-        close(&format!("searched {name}"), got, want, 0.05);
-    }
+    assert_means_within(&fitted, exact, 0.05, "searched");
     let dir = std::env::temp_dir().join(format!("lsmi-searched-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
