@@ -697,8 +697,23 @@ impl Interactions<Vec<f64>> {
 
     /// The samples at `index`, in that order (indices already checked).
     pub(crate) fn select(&self, index: &[usize]) -> Self {
-        self.try_map(|_, values| Ok(index.iter().map(|&k| values[k]).collect()))
-            .expect("selecting never fails")
+        let pick = |values: &Vec<f64>| index.iter().map(|&k| values[k]).collect();
+        let t = &self.terms;
+        Interactions {
+            r: pick(&self.r),
+            u1: pick(&self.u1),
+            u2: pick(&self.u2),
+            s: pick(&self.s),
+            r_plus: pick(&self.r_plus),
+            r_minus: pick(&self.r_minus),
+            terms: PointwiseTerms::unchecked(
+                pick(&t.h1),
+                pick(&t.h2),
+                pick(&t.i1),
+                pick(&t.i2),
+                pick(&t.i12),
+            ),
+        }
     }
 
     /// The samples one at a time.

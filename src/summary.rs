@@ -181,17 +181,23 @@ impl Interactions<Vec<f64>> {
         check::non_empty("interactions", self.len())?;
         check::same_length("labels", labels.len(), "interactions", self.len())?;
         check::labels_host("labels", labels, num_classes)?;
+        Ok(self.per_class_checked(labels))
+    }
+
+    /// [`per_class`](Self::per_class) for labels already checked: one
+    /// non-negative label per sample.
+    pub(crate) fn per_class_checked(&self, labels: &[i64]) -> Vec<ClassSummary> {
         let mut means: BTreeMap<usize, Means> = BTreeMap::new();
         for (row, &label) in self.rows().zip(labels) {
             means.entry(label as usize).or_default().add(1.0, &row);
         }
-        Ok(means
+        means
             .into_iter()
             .map(|(class, m)| ClassSummary {
                 class,
                 summary: m.finish(),
             })
-            .collect())
+            .collect()
     }
 }
 
