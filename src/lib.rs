@@ -53,6 +53,7 @@ mod estimator;
 mod online;
 mod ops;
 mod oracle;
+mod pairwise;
 mod pmi;
 mod pointwise;
 mod rng;
@@ -85,6 +86,7 @@ pub use error::{LsmiError, Result};
 pub use estimator::{FitStage, FittedLsmi, LsmiConfig, LsmiModels};
 pub use online::{OnlineConfig, OnlineLsmi};
 pub use oracle::{Gate, JointPmf, MAX_ENTRIES, OracleDecomposition, OracleEvent};
+pub use pairwise::{PairInteractions, PairwiseLsmi, ViewSummary};
 pub use pmi::{ClassPrior, LabelPrior, LogitPmi, MAX_CLASSES, Pmi};
 pub use pointwise::{Column, Interactions, MAX_TERM, PointwiseTerms};
 #[doc(hidden)]

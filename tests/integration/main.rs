@@ -8,6 +8,7 @@ mod estimator;
 mod gates;
 mod knife;
 mod online;
+mod pairwise;
 #[cfg(all(feature = "wgpu", feature = "ndarray"))]
 mod parity;
 mod properties;

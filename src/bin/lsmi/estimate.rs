@@ -163,35 +163,31 @@ impl Preset {
     }
 }
 
-/// The models of one fold, in the order they are fitted.
-const MODELS: [&str; 5] = [
-    "knife1",
-    "knife2",
-    "classifier1",
-    "classifier2",
-    "classifier12",
-];
-
 /// The progress line after one epoch, `elapsed` into the fit: a bar over all
 /// models of all folds, where the fit is, then the time (see [`timing_text`]).
 /// A model configured with early stopping may end before its last epoch, so the
 /// bar can jump forward at the start of the next model.
 fn progress_text(stage: &FitStage, elapsed: Duration) -> String {
-    let models = MODELS.len();
-    let index = MODELS.iter().position(|&m| m == stage.model).unwrap_or(0);
+    stage_text(stage, stage.model, elapsed)
+}
+
+/// The progress line after one epoch of the model `model` (its name as shown),
+/// `elapsed` into the fit: a bar over all models of all folds (placed by the
+/// stage's `step` of `steps`), where the fit is, then the time.
+pub fn stage_text(stage: &FitStage, model: &str, elapsed: Duration) -> String {
     let epoch = &stage.epoch;
     let within = match epoch.epochs {
         0 => 1.0,
         epochs => (epoch.epoch as f64 / epochs as f64).min(1.0),
     };
-    let done = (stage.fold * models + index) as f64 + within;
-    let fraction = done / (stage.folds.max(1) * models) as f64;
+    let steps = stage.steps.max(1);
+    let done = (stage.fold * steps + stage.step.min(steps - 1)) as f64 + within;
+    let fraction = done / (stage.folds.max(1) * steps) as f64;
     format!(
-        "{}  fold {}/{} {} epoch {}/{}  {}",
+        "{}  fold {}/{} {model} epoch {}/{}  {}",
         bar(fraction, 30),
         stage.fold + 1,
         stage.folds,
-        stage.model,
         epoch.epoch,
         epoch.epochs,
         timing_text(elapsed, fraction)
@@ -201,7 +197,7 @@ fn progress_text(stage: &FitStage, elapsed: Duration) -> String {
 /// The time part of the progress line: `0:42 elapsed, ~1:10 left`, the time
 /// left extrapolated from the `fraction` of all epochs done in `elapsed`; only
 /// the elapsed time while nothing is done yet (or the fraction is not a number).
-fn timing_text(elapsed: Duration, fraction: f64) -> String {
+pub fn timing_text(elapsed: Duration, fraction: f64) -> String {
     let spent = clock(elapsed.as_secs_f64());
     if fraction.is_nan() || fraction <= 0.0 {
         return format!("{spent} elapsed");
@@ -360,7 +356,7 @@ pub fn run(args: &EstimateArgs) -> Result<String, String> {
     );
     if fitted.is_ok() {
         let sets = if args.in_sample { 1 } else { args.folds };
-        let models = sets * MODELS.len();
+        let models = sets * 5;
         progress.draw(&format!("{}  {models} models fitted", bar(1.0, 30)));
     }
     progress.finish();
@@ -410,10 +406,22 @@ mod tests {
         epoch: usize,
         epochs: usize,
     ) -> FitStage {
+        let step = [
+            "knife1",
+            "knife2",
+            "classifier1",
+            "classifier2",
+            "classifier12",
+        ]
+        .iter()
+        .position(|&m| m == model)
+        .unwrap();
         FitStage {
             fold,
             folds,
             model,
+            step,
+            steps: 5,
             epoch: EpochProgress {
                 epoch,
                 epochs,
