@@ -46,6 +46,7 @@ pub use burn;
 mod check;
 mod classifier;
 mod decompose;
+mod dequantize;
 mod device;
 mod entropy;
 mod error;
@@ -71,6 +72,7 @@ pub use classifier::{
     nll_at_temperature,
 };
 pub use decompose::{Adjusted, Decomposer, Lsmi};
+pub use dequantize::{DiscreteColumn, dequantize};
 #[doc(hidden)]
 pub use device::cpu_devices;
 #[cfg(any(feature = "flex", feature = "ndarray"))]

@@ -19,6 +19,8 @@ mod synthetic;
 #[cfg(feature = "cli")]
 mod cli;
 #[cfg(feature = "cli")]
+mod cli_pairwise;
+#[cfg(feature = "cli")]
 mod cli_support;
 #[cfg(feature = "cli")]
 mod score;

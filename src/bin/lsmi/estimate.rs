@@ -102,14 +102,9 @@ pub struct EstimateArgs {
     /// --x1, --x2 and --labels.
     #[command(flatten)]
     pub data: DataArgs,
-    /// Number of classes C (default: the largest label + 1).
-    #[arg(long, value_name = "C")]
-    pub classes: Option<usize>,
-    /// Hyper-parameters of the entropy models and classifiers: this crate's
-    /// defaults, every model chosen by held-out loss (search), or the LSMI
-    /// authors'.
-    #[arg(long, value_enum, default_value_t = Preset::Default)]
-    pub preset: Preset,
+    /// --classes and --preset.
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Cross-fitting folds k >= 2: each sample is scored by models fitted on the
     /// other k - 1 folds (5 models per fold).
     #[arg(long, value_name = "K", default_value_t = 5)]
@@ -133,6 +128,19 @@ pub struct EstimateArgs {
     pub save_models: Option<PathBuf>,
 }
 
+/// The classes and the models, as `estimate` and `pairwise` take them.
+#[derive(Debug, clap::Args)]
+pub struct ModelArgs {
+    /// Number of classes C (default: the largest label + 1).
+    #[arg(long, value_name = "C")]
+    pub classes: Option<usize>,
+    /// Hyper-parameters of the entropy models and classifiers: this crate's
+    /// defaults, every model chosen by held-out loss (search), or the LSMI
+    /// authors'.
+    #[arg(long, value_enum, default_value_t = Preset::Default)]
+    pub preset: Preset,
+}
+
 /// A set of hyper-parameters for the five models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Preset {
@@ -154,7 +162,16 @@ pub enum Preset {
 }
 
 impl Preset {
-    fn name(self) -> &'static str {
+    /// The configuration of the preset for `classes` classes.
+    pub fn config(self, classes: usize) -> LsmiConfig {
+        match self {
+            Preset::Default => LsmiConfig::new(classes),
+            Preset::Reference => LsmiConfig::reference(classes),
+            Preset::Search => LsmiConfig::searched(classes),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
         match self {
             Preset::Default => "default",
             Preset::Reference => "reference",
@@ -232,8 +249,8 @@ fn library_error(err: LsmiError, args: &EstimateArgs) -> String {
             "--folds {value}: cross-fitting needs at least 2 folds \
              (or --in-sample, to score every sample with models fitted on all of them)"
         ),
-        LsmiError::InvalidConfig { .. } => format!("{err} (preset {})", args.preset.name()),
-        LsmiError::TooFewClasses { num_classes } => match args.classes {
+        LsmiError::InvalidConfig { .. } => format!("{err} (preset {})", args.model.preset.name()),
+        LsmiError::TooFewClasses { num_classes } => match args.model.classes {
             Some(_) => format!("--classes {num_classes}: {err}"),
             None => data.in_file("labels", format!("{err}")),
         },
@@ -252,7 +269,7 @@ fn library_error(err: LsmiError, args: &EstimateArgs) -> String {
             ),
         ),
         _ => {
-            let note = match args.classes {
+            let note = match args.model.classes {
                 Some(c) => format!(" (--classes is {c})"),
                 None => String::new(),
             };
@@ -261,15 +278,16 @@ fn library_error(err: LsmiError, args: &EstimateArgs) -> String {
     }
 }
 
-/// The number of classes: `--classes`, or the largest label + 1.
-fn num_classes(args: &EstimateArgs, labels: &[i64]) -> Result<usize, String> {
-    let error = |message: String| input::file_error(&args.data.labels, message);
+/// The number of classes: `--classes` (`classes`), or the largest label + 1
+/// of `labels`, read from `path`.
+pub fn num_classes(classes: Option<usize>, path: &Path, labels: &[i64]) -> Result<usize, String> {
+    let error = |message: String| input::file_error(path, message);
     if let Some((index, label)) = labels.iter().enumerate().find(|&(_, &l)| l < 0) {
         return Err(error(format!(
             "labels[{index}] = {label} is negative: classes are numbered 0..C"
         )));
     }
-    if let Some(classes) = args.classes {
+    if let Some(classes) = classes {
         // More classes than samples leaves some without any; far more (a typo
         // such as 1000000000) would only make huge output layers.
         if classes > labels.len() {
@@ -277,7 +295,7 @@ fn num_classes(args: &EstimateArgs, labels: &[i64]) -> Result<usize, String> {
                 "--classes {classes}: more classes than the {} samples of {}; \
                  give at most one class per sample",
                 labels.len(),
-                args.data.labels.display()
+                path.display()
             ));
         }
         return Ok(classes); // the library checks the labels against it
@@ -335,12 +353,8 @@ pub fn run(args: &EstimateArgs) -> Result<String, String> {
     check_folds(args, x1.rows)?;
     let x2 = args.data.features("x2")?;
     let labels = input::labels(&args.data.labels)?;
-    let classes = num_classes(args, &labels)?;
-    let mut config = match args.preset {
-        Preset::Default => LsmiConfig::new(classes),
-        Preset::Reference => LsmiConfig::reference(classes),
-        Preset::Search => LsmiConfig::searched(classes),
-    };
+    let classes = num_classes(args.model.classes, &args.data.labels, &labels)?;
+    let mut config = args.model.preset.config(classes);
     config.folds = args.folds;
     config.in_sample = args.in_sample;
     config.seed = args.seed;
@@ -370,7 +384,7 @@ pub fn run(args: &EstimateArgs) -> Result<String, String> {
     let mut lines = vec![
         format!("classes     {classes}"),
         format!("scoring     {scoring}"),
-        format!("preset      {}", args.preset.name()),
+        format!("preset      {}", args.model.preset.name()),
         format!("fit time    {:.2} s", fitted.wall_time().as_secs_f64()),
     ];
     if let Some(dir) = &args.save_models {
