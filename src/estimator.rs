@@ -77,21 +77,41 @@ pub struct FitStage {
     pub fold: usize,
     /// The number of model sets (`folds`, or 1 in-sample).
     pub folds: usize,
-    /// `"knife1"`, `"knife2"`, `"classifier1"`, `"classifier2"` or `"classifier12"`.
+    /// `"knife1"`, `"knife2"`, `"classifier1"`, `"classifier2"` or `"classifier12"`;
+    /// in a [pairwise](LsmiConfig::fit_pairwise) fit `"knife"`, `"classifier"` or
+    /// `"joint classifier"` (`step` says of which view or pair).
     pub model: &'static str,
+    /// The model's place (0-based) among the `steps` models of its set, in the
+    /// order they are fitted: the entropy model of every view, then the classifier
+    /// of every view, then the joint classifier of every pair of views (pairs
+    /// `(a, b)`, `a < b`, in lexicographic order). For two modalities, the order
+    /// of `model`'s five names.
+    pub step: usize,
+    /// The number of models of a set: `2M + M(M−1)/2` for `M` views (5 for two).
+    pub steps: usize,
     /// The epoch just finished.
     pub epoch: EpochProgress,
 }
 
-/// The models fitted on one training split.
+/// The models fitted on one training split, for `M` views (modalities): an
+/// entropy model and a classifier per view, and a joint classifier per pair of
+/// views, pairs in the order of [`view_pairs`]. For two modalities: `knife1`,
+/// `knife2`; `classifier1`, `classifier2`, `classifier12`.
 #[derive(Debug, Clone)]
 struct Models {
-    knife1: Knife,
-    knife2: Knife,
-    classifier1: Classifier,
-    classifier2: Classifier,
-    classifier12: Classifier,
+    /// One per view.
+    knives: Vec<Knife>,
+    /// One per view, then one per pair of views.
+    classifiers: Vec<Classifier>,
     architecture: Architecture,
+}
+
+/// Every pair `(a, b)`, `a < b`, of `views` views, in lexicographic order: the
+/// order of the joint classifiers of a [`Models`].
+pub(crate) fn view_pairs(views: usize) -> Vec<(usize, usize)> {
+    (0..views)
+        .flat_map(|a| (a + 1..views).map(move |b| (a, b)))
+        .collect()
 }
 
 /// A short description of a KNIFE fitted by Adam with `config`.
@@ -112,16 +132,17 @@ fn describe_classifier(config: &ClassifierConfig) -> String {
     }
 }
 
-/// Each model's per-sample outputs on some rows.
+/// Each model's per-sample outputs on some rows: `h` of every view, and the
+/// log-probabilities `ln q(y|·)` of every classifier, in the order of
+/// [`Models::classifiers`].
 struct Scores {
-    h1: Tensor<1>,
-    h2: Tensor<1>,
-    logits1: Tensor<2>,
-    logits2: Tensor<2>,
-    logits12: Tensor<2>,
+    h: Vec<Tensor<1>>,
+    log_probs: Vec<Tensor<2>>,
 }
 
 impl Models {
+    /// The record names of a two-modality set, in the order of the knives, then
+    /// the classifiers.
     const NAMES: [&'static str; 5] = [
         "knife1",
         "knife2",
@@ -130,20 +151,105 @@ impl Models {
         "classifier12",
     ];
 
-    fn score(&self, x1: Tensor<2>, x2: Tensor<2>) -> Result<Scores> {
-        let joint = Tensor::cat(vec![x1.clone(), x2.clone()], 1);
-        Ok(Scores {
-            h1: self.knife1.pointwise_entropy(x1.clone())?,
-            h2: self.knife2.pointwise_entropy(x2.clone())?,
-            logits1: log_softmax_rows(self.classifier1.forward(x1)?),
-            logits2: log_softmax_rows(self.classifier2.forward(x2)?),
-            logits12: log_softmax_rows(self.classifier12.forward(joint)?),
-        })
+    /// Scores the same rows of every view (`views[v]: [m, d_v]`).
+    fn score(&self, views: &[Tensor<2>]) -> Result<Scores> {
+        let h = self
+            .knives
+            .iter()
+            .zip(views)
+            .map(|(knife, x)| knife.pointwise_entropy(x.clone()))
+            .collect::<Result<Vec<_>>>()?;
+        let inputs = views.iter().cloned().chain(joint_inputs(views));
+        let log_probs = self
+            .classifiers
+            .iter()
+            .zip(inputs)
+            .map(|(classifier, x)| Ok(log_softmax_rows(classifier.forward(x)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Scores { h, log_probs })
     }
+}
+
+/// The joint classifiers' inputs `[x_a, x_b]`, one per pair of [`view_pairs`].
+fn joint_inputs(views: &[Tensor<2>]) -> impl Iterator<Item = Tensor<2>> + '_ {
+    view_pairs(views.len())
+        .into_iter()
+        .map(|(a, b)| Tensor::cat(vec![views[a].clone(), views[b].clone()], 1))
 }
 
 fn log_softmax_rows(logits: Tensor<2>) -> Tensor<2> {
     burn::tensor::activation::log_softmax(logits, 1)
+}
+
+/// How the inputs of a cross-fit are named in its errors.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Naming {
+    /// The two modalities of [`LsmiConfig::fit`]: `x1`, `x2`.
+    TwoModalities,
+    /// Views by index: errors about one view are wrapped in [`LsmiError::View`].
+    Views,
+}
+
+impl Naming {
+    /// The name of view `v` in a check's error.
+    fn name(self, v: usize) -> &'static str {
+        match self {
+            Naming::TwoModalities => ["x1", "x2"][v.min(1)],
+            Naming::Views => "x",
+        }
+    }
+
+    /// The name of the view the others are compared with.
+    fn reference(self) -> &'static str {
+        match self {
+            Naming::TwoModalities => "x1",
+            Naming::Views => "view 0",
+        }
+    }
+
+    /// `err`, about view `v`, as it is reported.
+    fn about(self, v: usize, err: LsmiError) -> LsmiError {
+        match self {
+            Naming::TwoModalities => err,
+            Naming::Views => LsmiError::View {
+                view: v,
+                source: Box::new(err),
+            },
+        }
+    }
+}
+
+/// What cross-fitting gives: the models of every set, and every row's scores by
+/// the set that did not see it (rows in input order).
+pub(crate) struct CrossFit {
+    models: Vec<Models>,
+    scores: Scores,
+    prior: ClassPrior,
+}
+
+impl CrossFit {
+    /// `h` of every view, per row.
+    pub(crate) fn entropies(&self) -> &[Tensor<1>] {
+        &self.scores.h
+    }
+
+    /// `ln q(y|·)` of every classifier (one per view, then one per pair).
+    pub(crate) fn log_probs(&self) -> &[Tensor<2>] {
+        &self.scores.log_probs
+    }
+
+    /// The label prior fitted on the labels.
+    pub(crate) fn prior(&self) -> &ClassPrior {
+        &self.prior
+    }
+
+    /// What each set's models are, in the order they were fitted.
+    pub(crate) fn descriptions(&self) -> Vec<Vec<String>> {
+        self.models
+            .iter()
+            .map(|m| m.architecture.descriptions.clone())
+            .collect()
+    }
 }
 
 impl LsmiConfig {
@@ -238,32 +344,76 @@ impl LsmiConfig {
         progress: &mut dyn FnMut(&FitStage),
     ) -> Result<FittedLsmi> {
         let start = Instant::now();
+        let dims = (x1.dims()[1], x2.dims()[1]);
+        let fit = self.cross_fit(&[x1, x2], labels.clone(), Naming::TwoModalities, progress)?;
+        let pmi = LogitPmi::new(fit.prior.clone());
+        let (h, p) = (&fit.scores.h, &fit.scores.log_probs);
+        let terms = PointwiseTerms::from_logits(
+            h[0].clone(),
+            h[1].clone(),
+            p[0].clone(),
+            p[1].clone(),
+            p[2].clone(),
+            labels,
+            &pmi,
+        )?;
+        Ok(FittedLsmi {
+            interactions: Lsmi.decompose(terms)?,
+            models: LsmiModels {
+                sets: fit.models,
+                pmi,
+                dims,
+                config: self.clone(),
+            },
+            wall_time: start.elapsed(),
+        })
+    }
+
+    /// Checks the configuration and the inputs, then fits, for every
+    /// cross-fitting fold (or once, in-sample), an entropy model and a classifier
+    /// per view and a joint classifier per pair of views, and scores the fold's
+    /// rows with them: the machinery [`fit`](Self::fit) and
+    /// [`fit_pairwise`](Self::fit_pairwise) share. With two views it is exactly
+    /// what [`fit`](Self::fit) fits (same folds, same seeds).
+    pub(crate) fn cross_fit(
+        &self,
+        views: &[Tensor<2>],
+        labels: Tensor<1, Int>,
+        naming: Naming,
+        progress: &mut dyn FnMut(&FitStage),
+    ) -> Result<CrossFit> {
         self.validate()?;
-        let [n, d1] = x1.dims();
-        let d2 = x2.dims()[1];
-        check::non_empty("x1", n)?;
-        check::same_length("x2", x2.dims()[0], "x1", n)?;
-        check::finite("x1", &x1)?;
-        check::finite("x2", &x2)?;
+        let n = views.first().map_or(0, |x| x.dims()[0]);
+        check::non_empty(naming.name(0), n).map_err(|e| naming.about(0, e))?;
+        for (v, x) in views.iter().enumerate().skip(1) {
+            check::same_length(naming.name(v), x.dims()[0], naming.reference(), n)
+                .map_err(|e| naming.about(v, e))?;
+        }
+        for (v, x) in views.iter().enumerate() {
+            check::finite(naming.name(v), x).map_err(|e| naming.about(v, e))?;
+        }
         let host_labels = check::labels("labels", &labels, self.num_classes)?;
-        check::same_length("labels", host_labels.len(), "x1", n)?;
+        check::same_length("labels", host_labels.len(), naming.reference(), n)?;
         let prior = match self.uniform_prior {
             true => LabelPrior::Uniform,
             false => LabelPrior::Empirical,
         }
         .resolve(&host_labels, self.num_classes)?;
-        let device = x1.device();
+        let device = views[0].device();
 
         let sets = if self.in_sample { 1 } else { self.folds };
         // Two rows per fold, counted without wrapping for absurd fold counts.
         let needed = self.folds.saturating_mul(2);
         if !self.in_sample && n < needed {
-            return Err(LsmiError::TooFewRows {
-                what: "x1",
-                rows: n,
-                needed,
-                reason: "two rows per cross-fitting fold",
-            });
+            return Err(naming.about(
+                0,
+                LsmiError::TooFewRows {
+                    what: naming.name(0),
+                    rows: n,
+                    needed,
+                    reason: "two rows per cross-fitting fold",
+                },
+            ));
         }
         let order = SeededRng::new(self.seed).permutation(n);
         let fold_of = |row_rank: usize| row_rank * sets / n;
@@ -283,19 +433,23 @@ impl LsmiConfig {
                     inside.into_iter().map(|(_, &row)| row).collect(),
                 )
             };
-            let pick = |x: &Tensor<2>, rows: &[usize]| {
-                x.clone().select(0, train::index_tensor(rows, &device))
+            let pick = |rows: &[usize]| -> Vec<Tensor<2>> {
+                let index = train::index_tensor(rows, &device);
+                views
+                    .iter()
+                    .map(|x| x.clone().select(0, index.clone()))
+                    .collect()
             };
             let fitted = self.fit_models(
-                fold,
-                sets,
-                (pick(&x1, &train_rows), pick(&x2, &train_rows)),
+                (fold, sets),
+                &pick(&train_rows),
                 labels
                     .clone()
                     .select(0, train::index_tensor(&train_rows, &device)),
+                naming,
                 progress,
             )?;
-            parts.push(fitted.score(pick(&x1, &score_rows), pick(&x2, &score_rows))?);
+            parts.push(fitted.score(&pick(&score_rows))?);
             scored_rows.extend(score_rows);
             models.push(fitted);
         }
@@ -305,31 +459,24 @@ impl LsmiConfig {
             inverse[row] = position;
         }
         let back = train::index_tensor(&inverse, &device);
-        let gather1 = |f: fn(&Scores) -> Tensor<1>| {
-            Tensor::cat(parts.iter().map(f).collect(), 0).select(0, back.clone())
-        };
-        let gather2 = |f: fn(&Scores) -> Tensor<2>| {
-            Tensor::cat(parts.iter().map(f).collect(), 0).select(0, back.clone())
-        };
-        let pmi = LogitPmi::new(prior.clone());
-        let terms = PointwiseTerms::from_logits(
-            gather1(|s| s.h1.clone()),
-            gather1(|s| s.h2.clone()),
-            gather2(|s| s.logits1.clone()),
-            gather2(|s| s.logits2.clone()),
-            gather2(|s| s.logits12.clone()),
-            labels,
-            &pmi,
-        )?;
-        Ok(FittedLsmi {
-            interactions: Lsmi.decompose(terms)?,
-            models: LsmiModels {
-                sets: models,
-                pmi,
-                dims: (d1, d2),
-                config: self.clone(),
-            },
-            wall_time: start.elapsed(),
+        fn gather<const D: usize>(parts: Vec<Tensor<D>>, back: &Tensor<1, Int>) -> Tensor<D> {
+            Tensor::cat(parts, 0).select(0, back.clone())
+        }
+        let h = (0..views.len())
+            .map(|v| gather(parts.iter().map(|s| s.h[v].clone()).collect(), &back))
+            .collect();
+        let log_probs = (0..parts[0].log_probs.len())
+            .map(|k| {
+                gather(
+                    parts.iter().map(|s| s.log_probs[k].clone()).collect(),
+                    &back,
+                )
+            })
+            .collect();
+        Ok(CrossFit {
+            models,
+            scores: Scores { h, log_probs },
+            prior,
         })
     }
 
@@ -353,92 +500,113 @@ impl LsmiConfig {
         config
     }
 
+    /// Fits the models of one set (`fold` of `folds`) on the training rows of
+    /// every view.
     fn fit_models(
         &self,
-        fold: usize,
-        folds: usize,
-        (x1, x2): (Tensor<2>, Tensor<2>),
+        (fold, folds): (usize, usize),
+        views: &[Tensor<2>],
         labels: Tensor<1, Int>,
+        naming: Naming,
         progress: &mut dyn FnMut(&FitStage),
     ) -> Result<Models> {
-        // Distinct, reproducible seeds for every model of every fold.
-        let seed = |model: u64| self.seed.wrapping_mul(1_000_003) + 10 * fold as u64 + model;
-        let report = |model: &'static str| {
+        let pairs = view_pairs(views.len());
+        let steps = 2 * views.len() + pairs.len();
+        // Distinct, reproducible seeds for every model of every fold (the stride
+        // of 10 per fold is that of two modalities' five models).
+        let stride = steps.max(10) as u64;
+        let seed = |step: usize| {
+            self.seed
+                .wrapping_mul(1_000_003)
+                .wrapping_add(stride.wrapping_mul(fold as u64))
+                .wrapping_add(step as u64)
+        };
+        let stage = |step: usize| {
+            let model = match naming {
+                Naming::TwoModalities => Models::NAMES[step.min(4)],
+                Naming::Views if step < views.len() => "knife",
+                Naming::Views if step < 2 * views.len() => "classifier",
+                Naming::Views => "joint classifier",
+            };
             move |epoch: &EpochProgress| FitStage {
                 fold,
                 folds,
                 model,
+                step,
+                steps,
                 epoch: *epoch,
             }
         };
-        let knife = |dim: usize, s: u64| {
-            let mut config = self.knife_for(dim);
-            config.fit.seed = s;
-            config
-        };
-        let classifier = |s: u64| {
-            let mut config = self.classifier.clone();
-            config.fit.seed = s;
-            config
-        };
-        let (d1, d2) = (x1.dims()[1], x2.dims()[1]);
-        let joint = Tensor::cat(vec![x1.clone(), x2.clone()], 1);
         let c = self.num_classes;
-        let mut descriptions = Vec::with_capacity(5);
-        let mut fit_knife =
-            |index: usize, x: Tensor<2>, dim: usize| -> Result<(Knife, KnifeConfig)> {
-                let seed = seed(index as u64);
-                match &self.entropy_search {
-                    Some(search) => {
-                        let (knife, choice) = search.clone().with_seed(seed).fit(x)?;
-                        descriptions.push(choice.description.clone());
-                        Ok((knife, choice.knife_config(dim)))
-                    }
-                    None => {
-                        let config = knife(dim, seed);
-                        let stage = report(Models::NAMES[index]);
-                        let (model, _) =
-                            config.fit_with_progress(x, &mut |e| progress(&stage(e)))?;
-                        descriptions.push(describe_knife(&config));
-                        Ok((model, config))
-                    }
-                }
-            };
-        let (knife1, knife_config1) = fit_knife(0, x1.clone(), d1)?;
-        let (knife2, knife_config2) = fit_knife(1, x2.clone(), d2)?;
-        let mut fit_classifier = |index: usize,
-                                  x: Tensor<2>|
-         -> Result<(Classifier, ClassifierConfig)> {
-            let seed = seed(index as u64);
-            match &self.classifier_search {
+        let mut descriptions = Vec::with_capacity(steps);
+        let mut knives = Vec::with_capacity(views.len());
+        let mut knife_configs = Vec::with_capacity(views.len());
+        for (v, x) in views.iter().enumerate() {
+            let seed = seed(v);
+            let (knife, config) = match &self.entropy_search {
                 Some(search) => {
-                    let (model, choice) =
-                        search.clone().with_seed(seed).fit(x, labels.clone(), c)?;
-                    descriptions.push(choice.describe());
-                    Ok((model, choice.config.clone()))
+                    let (knife, choice) = search
+                        .clone()
+                        .with_seed(seed)
+                        .fit(x.clone())
+                        .map_err(|e| naming.about(v, e))?;
+                    descriptions.push(choice.description.clone());
+                    (knife, choice.knife_config(x.dims()[1]))
                 }
                 None => {
-                    let config = classifier(seed);
-                    let stage = report(Models::NAMES[index]);
+                    let mut config = self.knife_for(x.dims()[1]);
+                    config.fit.seed = seed;
+                    let stage = stage(v);
                     let (model, _) = config
-                        .fit_with_progress(x, labels.clone(), c, &mut |e| progress(&stage(e)))?;
-                    descriptions.push(describe_classifier(&config));
-                    Ok((model, config))
+                        .fit_with_progress(x.clone(), &mut |e| progress(&stage(e)))
+                        .map_err(|e| naming.about(v, e))?;
+                    descriptions.push(describe_knife(&config));
+                    (model, config)
                 }
-            }
-        };
-        let (classifier1, config1) = fit_classifier(2, x1)?;
-        let (classifier2, config2) = fit_classifier(3, x2)?;
-        let (classifier12, config12) = fit_classifier(4, joint)?;
+            };
+            knives.push(knife);
+            knife_configs.push(config);
+        }
+        let inputs = views.iter().cloned().chain(joint_inputs(views));
+        let mut classifiers = Vec::with_capacity(views.len() + pairs.len());
+        let mut classifier_configs = Vec::with_capacity(views.len() + pairs.len());
+        for (k, x) in inputs.enumerate() {
+            let step = views.len() + k;
+            // Errors of a view's own classifier name the view.
+            let about = |e| match k < views.len() {
+                true => naming.about(k, e),
+                false => e,
+            };
+            let (classifier, config) = match &self.classifier_search {
+                Some(search) => {
+                    let (model, choice) = search
+                        .clone()
+                        .with_seed(seed(step))
+                        .fit(x, labels.clone(), c)
+                        .map_err(about)?;
+                    descriptions.push(choice.describe());
+                    (model, choice.config.clone())
+                }
+                None => {
+                    let mut config = self.classifier.clone();
+                    config.fit.seed = seed(step);
+                    let stage = stage(step);
+                    let (model, _) = config
+                        .fit_with_progress(x, labels.clone(), c, &mut |e| progress(&stage(e)))
+                        .map_err(about)?;
+                    descriptions.push(describe_classifier(&config));
+                    (model, config)
+                }
+            };
+            classifiers.push(classifier);
+            classifier_configs.push(config);
+        }
         Ok(Models {
-            knife1,
-            knife2,
-            classifier1,
-            classifier2,
-            classifier12,
+            knives,
+            classifiers,
             architecture: Architecture {
-                knives: vec![knife_config1, knife_config2],
-                classifiers: vec![config1, config2, config12],
+                knives: knife_configs,
+                classifiers: classifier_configs,
                 descriptions,
             },
         })
@@ -512,11 +680,15 @@ impl LsmiConfig {
                 let [k1, k2] = [0, 1].map(|k| architecture.knives[k].clone());
                 let [c1, c2, c12] = [0, 1, 2].map(|k| architecture.classifiers[k].clone());
                 Ok(Models {
-                    knife1: k1.load(file("knife1"), device)?,
-                    knife2: k2.load(file("knife2"), device)?,
-                    classifier1: c1.load(file("classifier1"), d1, c, device)?,
-                    classifier2: c2.load(file("classifier2"), d2, c, device)?,
-                    classifier12: c12.load(file("classifier12"), d1 + d2, c, device)?,
+                    knives: vec![
+                        k1.load(file("knife1"), device)?,
+                        k2.load(file("knife2"), device)?,
+                    ],
+                    classifiers: vec![
+                        c1.load(file("classifier1"), d1, c, device)?,
+                        c2.load(file("classifier2"), d2, c, device)?,
+                        c12.load(file("classifier12"), d1 + d2, c, device)?,
+                    ],
                     architecture,
                 })
             })
@@ -783,7 +955,7 @@ impl LsmiModels {
         let scores = self
             .sets
             .iter()
-            .map(|m| m.score(x1.clone(), x2.clone()))
+            .map(|m| m.score(&[x1.clone(), x2.clone()]))
             .collect::<Result<Vec<_>>>()?;
         let sets = scores.len() as f64;
         // −ln mean_f exp(−h_f) and ln mean_f p_f(y|x), stable.
@@ -803,11 +975,11 @@ impl LsmiModels {
                 .sub_scalar(sets.ln())
         };
         let terms = PointwiseTerms::from_logits(
-            mean_density(|s| s.h1.clone()),
-            mean_density(|s| s.h2.clone()),
-            mean_probs(|s| s.logits1.clone()),
-            mean_probs(|s| s.logits2.clone()),
-            mean_probs(|s| s.logits12.clone()),
+            mean_density(|s| s.h[0].clone()),
+            mean_density(|s| s.h[1].clone()),
+            mean_probs(|s| s.log_probs[0].clone()),
+            mean_probs(|s| s.log_probs[1].clone()),
+            mean_probs(|s| s.log_probs[2].clone()),
             labels,
             &self.pmi,
         )?;
@@ -840,11 +1012,12 @@ impl LsmiModels {
         remove(&dir.join(META_FILE))?;
         for (set, models) in self.sets.iter().enumerate() {
             let file = |name: &str| dir.join(model_file(set, name));
-            models.knife1.save(file("knife1"))?;
-            models.knife2.save(file("knife2"))?;
-            models.classifier1.save(file("classifier1"))?;
-            models.classifier2.save(file("classifier2"))?;
-            models.classifier12.save(file("classifier12"))?;
+            let [knife1, knife2, classifier1, classifier2, classifier12] = Self::RECORDS;
+            models.knives[0].save(file(knife1))?;
+            models.knives[1].save(file(knife2))?;
+            models.classifiers[0].save(file(classifier1))?;
+            models.classifiers[1].save(file(classifier2))?;
+            models.classifiers[2].save(file(classifier12))?;
             for name in Self::RECORDS {
                 // On disk before `lsmi.json` names them.
                 let path = file(name);
@@ -889,6 +1062,8 @@ mod serde_tests {
             fold: 1,
             folds: 5,
             model: "knife2",
+            step: 1,
+            steps: 5,
             epoch: EpochProgress {
                 epoch: 2,
                 epochs: 30,

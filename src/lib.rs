@@ -46,6 +46,7 @@ pub use burn;
 mod check;
 mod classifier;
 mod decompose;
+mod dequantize;
 mod device;
 mod entropy;
 mod error;
@@ -53,6 +54,7 @@ mod estimator;
 mod online;
 mod ops;
 mod oracle;
+mod pairwise;
 mod pmi;
 mod pointwise;
 mod rng;
@@ -70,6 +72,7 @@ pub use classifier::{
     nll_at_temperature,
 };
 pub use decompose::{Adjusted, Decomposer, Lsmi};
+pub use dequantize::{DiscreteColumn, dequantize};
 #[doc(hidden)]
 pub use device::cpu_devices;
 #[cfg(any(feature = "flex", feature = "ndarray"))]
@@ -85,6 +88,7 @@ pub use error::{LsmiError, Result};
 pub use estimator::{FitStage, FittedLsmi, LsmiConfig, LsmiModels};
 pub use online::{OnlineConfig, OnlineLsmi};
 pub use oracle::{Gate, JointPmf, MAX_ENTRIES, OracleDecomposition, OracleEvent};
+pub use pairwise::{PairInteractions, PairwiseLsmi, ViewSummary};
 pub use pmi::{ClassPrior, LabelPrior, LogitPmi, MAX_CLASSES, Pmi};
 pub use pointwise::{Column, Interactions, MAX_TERM, PointwiseTerms};
 #[doc(hidden)]

@@ -8,6 +8,7 @@ mod estimator;
 mod gates;
 mod knife;
 mod online;
+mod pairwise;
 #[cfg(all(feature = "wgpu", feature = "ndarray"))]
 mod parity;
 mod properties;
@@ -17,6 +18,8 @@ mod synthetic;
 
 #[cfg(feature = "cli")]
 mod cli;
+#[cfg(feature = "cli")]
+mod cli_pairwise;
 #[cfg(feature = "cli")]
 mod cli_support;
 #[cfg(feature = "cli")]

@@ -102,14 +102,9 @@ pub struct EstimateArgs {
     /// --x1, --x2 and --labels.
     #[command(flatten)]
     pub data: DataArgs,
-    /// Number of classes C (default: the largest label + 1).
-    #[arg(long, value_name = "C")]
-    pub classes: Option<usize>,
-    /// Hyper-parameters of the entropy models and classifiers: this crate's
-    /// defaults, every model chosen by held-out loss (search), or the LSMI
-    /// authors'.
-    #[arg(long, value_enum, default_value_t = Preset::Default)]
-    pub preset: Preset,
+    /// --classes and --preset.
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Cross-fitting folds k >= 2: each sample is scored by models fitted on the
     /// other k - 1 folds (5 models per fold).
     #[arg(long, value_name = "K", default_value_t = 5)]
@@ -133,6 +128,19 @@ pub struct EstimateArgs {
     pub save_models: Option<PathBuf>,
 }
 
+/// The classes and the models, as `estimate` and `pairwise` take them.
+#[derive(Debug, clap::Args)]
+pub struct ModelArgs {
+    /// Number of classes C (default: the largest label + 1).
+    #[arg(long, value_name = "C")]
+    pub classes: Option<usize>,
+    /// Hyper-parameters of the entropy models and classifiers: this crate's
+    /// defaults, every model chosen by held-out loss (search), or the LSMI
+    /// authors'.
+    #[arg(long, value_enum, default_value_t = Preset::Default)]
+    pub preset: Preset,
+}
+
 /// A set of hyper-parameters for the five models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Preset {
@@ -154,7 +162,16 @@ pub enum Preset {
 }
 
 impl Preset {
-    fn name(self) -> &'static str {
+    /// The configuration of the preset for `classes` classes.
+    pub fn config(self, classes: usize) -> LsmiConfig {
+        match self {
+            Preset::Default => LsmiConfig::new(classes),
+            Preset::Reference => LsmiConfig::reference(classes),
+            Preset::Search => LsmiConfig::searched(classes),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
         match self {
             Preset::Default => "default",
             Preset::Reference => "reference",
@@ -163,35 +180,31 @@ impl Preset {
     }
 }
 
-/// The models of one fold, in the order they are fitted.
-const MODELS: [&str; 5] = [
-    "knife1",
-    "knife2",
-    "classifier1",
-    "classifier2",
-    "classifier12",
-];
-
 /// The progress line after one epoch, `elapsed` into the fit: a bar over all
 /// models of all folds, where the fit is, then the time (see [`timing_text`]).
 /// A model configured with early stopping may end before its last epoch, so the
 /// bar can jump forward at the start of the next model.
 fn progress_text(stage: &FitStage, elapsed: Duration) -> String {
-    let models = MODELS.len();
-    let index = MODELS.iter().position(|&m| m == stage.model).unwrap_or(0);
+    stage_text(stage, stage.model, elapsed)
+}
+
+/// The progress line after one epoch of the model `model` (its name as shown),
+/// `elapsed` into the fit: a bar over all models of all folds (placed by the
+/// stage's `step` of `steps`), where the fit is, then the time.
+pub fn stage_text(stage: &FitStage, model: &str, elapsed: Duration) -> String {
     let epoch = &stage.epoch;
     let within = match epoch.epochs {
         0 => 1.0,
         epochs => (epoch.epoch as f64 / epochs as f64).min(1.0),
     };
-    let done = (stage.fold * models + index) as f64 + within;
-    let fraction = done / (stage.folds.max(1) * models) as f64;
+    let steps = stage.steps.max(1);
+    let done = (stage.fold * steps + stage.step.min(steps - 1)) as f64 + within;
+    let fraction = done / (stage.folds.max(1) * steps) as f64;
     format!(
-        "{}  fold {}/{} {} epoch {}/{}  {}",
+        "{}  fold {}/{} {model} epoch {}/{}  {}",
         bar(fraction, 30),
         stage.fold + 1,
         stage.folds,
-        stage.model,
         epoch.epoch,
         epoch.epochs,
         timing_text(elapsed, fraction)
@@ -201,7 +214,7 @@ fn progress_text(stage: &FitStage, elapsed: Duration) -> String {
 /// The time part of the progress line: `0:42 elapsed, ~1:10 left`, the time
 /// left extrapolated from the `fraction` of all epochs done in `elapsed`; only
 /// the elapsed time while nothing is done yet (or the fraction is not a number).
-fn timing_text(elapsed: Duration, fraction: f64) -> String {
+pub fn timing_text(elapsed: Duration, fraction: f64) -> String {
     let spent = clock(elapsed.as_secs_f64());
     if fraction.is_nan() || fraction <= 0.0 {
         return format!("{spent} elapsed");
@@ -236,8 +249,8 @@ fn library_error(err: LsmiError, args: &EstimateArgs) -> String {
             "--folds {value}: cross-fitting needs at least 2 folds \
              (or --in-sample, to score every sample with models fitted on all of them)"
         ),
-        LsmiError::InvalidConfig { .. } => format!("{err} (preset {})", args.preset.name()),
-        LsmiError::TooFewClasses { num_classes } => match args.classes {
+        LsmiError::InvalidConfig { .. } => format!("{err} (preset {})", args.model.preset.name()),
+        LsmiError::TooFewClasses { num_classes } => match args.model.classes {
             Some(_) => format!("--classes {num_classes}: {err}"),
             None => data.in_file("labels", format!("{err}")),
         },
@@ -256,7 +269,7 @@ fn library_error(err: LsmiError, args: &EstimateArgs) -> String {
             ),
         ),
         _ => {
-            let note = match args.classes {
+            let note = match args.model.classes {
                 Some(c) => format!(" (--classes is {c})"),
                 None => String::new(),
             };
@@ -265,15 +278,16 @@ fn library_error(err: LsmiError, args: &EstimateArgs) -> String {
     }
 }
 
-/// The number of classes: `--classes`, or the largest label + 1.
-fn num_classes(args: &EstimateArgs, labels: &[i64]) -> Result<usize, String> {
-    let error = |message: String| input::file_error(&args.data.labels, message);
+/// The number of classes: `--classes` (`classes`), or the largest label + 1
+/// of `labels`, read from `path`.
+pub fn num_classes(classes: Option<usize>, path: &Path, labels: &[i64]) -> Result<usize, String> {
+    let error = |message: String| input::file_error(path, message);
     if let Some((index, label)) = labels.iter().enumerate().find(|&(_, &l)| l < 0) {
         return Err(error(format!(
             "labels[{index}] = {label} is negative: classes are numbered 0..C"
         )));
     }
-    if let Some(classes) = args.classes {
+    if let Some(classes) = classes {
         // More classes than samples leaves some without any; far more (a typo
         // such as 1000000000) would only make huge output layers.
         if classes > labels.len() {
@@ -281,7 +295,7 @@ fn num_classes(args: &EstimateArgs, labels: &[i64]) -> Result<usize, String> {
                 "--classes {classes}: more classes than the {} samples of {}; \
                  give at most one class per sample",
                 labels.len(),
-                args.data.labels.display()
+                path.display()
             ));
         }
         return Ok(classes); // the library checks the labels against it
@@ -339,12 +353,8 @@ pub fn run(args: &EstimateArgs) -> Result<String, String> {
     check_folds(args, x1.rows)?;
     let x2 = args.data.features("x2")?;
     let labels = input::labels(&args.data.labels)?;
-    let classes = num_classes(args, &labels)?;
-    let mut config = match args.preset {
-        Preset::Default => LsmiConfig::new(classes),
-        Preset::Reference => LsmiConfig::reference(classes),
-        Preset::Search => LsmiConfig::searched(classes),
-    };
+    let classes = num_classes(args.model.classes, &args.data.labels, &labels)?;
+    let mut config = args.model.preset.config(classes);
     config.folds = args.folds;
     config.in_sample = args.in_sample;
     config.seed = args.seed;
@@ -360,7 +370,7 @@ pub fn run(args: &EstimateArgs) -> Result<String, String> {
     );
     if fitted.is_ok() {
         let sets = if args.in_sample { 1 } else { args.folds };
-        let models = sets * MODELS.len();
+        let models = sets * 5;
         progress.draw(&format!("{}  {models} models fitted", bar(1.0, 30)));
     }
     progress.finish();
@@ -374,7 +384,7 @@ pub fn run(args: &EstimateArgs) -> Result<String, String> {
     let mut lines = vec![
         format!("classes     {classes}"),
         format!("scoring     {scoring}"),
-        format!("preset      {}", args.preset.name()),
+        format!("preset      {}", args.model.preset.name()),
         format!("fit time    {:.2} s", fitted.wall_time().as_secs_f64()),
     ];
     if let Some(dir) = &args.save_models {
@@ -410,10 +420,22 @@ mod tests {
         epoch: usize,
         epochs: usize,
     ) -> FitStage {
+        let step = [
+            "knife1",
+            "knife2",
+            "classifier1",
+            "classifier2",
+            "classifier12",
+        ]
+        .iter()
+        .position(|&m| m == model)
+        .unwrap();
         FitStage {
             fold,
             folds,
             model,
+            step,
+            steps: 5,
             epoch: EpochProgress {
                 epoch,
                 epochs,
