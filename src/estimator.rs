@@ -14,6 +14,7 @@ use crate::decompose::{Decomposer, Lsmi};
 use crate::entropy::{Covariance, Entropy, Knife, KnifeConfig, MixtureSearch};
 use crate::error::{LsmiError, Result};
 use crate::ops::log_sum_exp;
+use crate::parallel;
 use crate::pmi::{ClassPrior, LabelPrior, LogitPmi};
 use crate::pointwise::{Interactions, PointwiseTerms};
 use crate::rng::SeededRng;
@@ -53,6 +54,12 @@ pub struct LsmiConfig {
     /// temperature-calibrated, instead of fitting `classifier`.
     #[config(default = "None")]
     pub classifier_search: Option<ClassifierSearch>,
+    /// Folds fitted at the same time, each on its own thread (0: as many as the
+    /// machine has cores, at most `folds`). The folds are independent, so the
+    /// result is the same, bit for bit, for every value; progress reports of
+    /// different folds then interleave.
+    #[config(default = 0)]
+    pub threads: usize,
 }
 
 /// How the five models of one set were built, to describe them and to load them
@@ -89,8 +96,16 @@ pub struct FitStage {
     pub step: usize,
     /// The number of models of a set: `2M + M(M−1)/2` for `M` views (5 for two).
     pub steps: usize,
-    /// The epoch just finished.
+    /// The epoch just finished. A model chosen by a search
+    /// ([`LsmiConfig::entropy_search`], [`LsmiConfig::classifier_search`]) reports
+    /// once, when chosen: epoch 1 of 1, both losses the chosen candidate's
+    /// held-out loss, learning rate 0.
     pub epoch: EpochProgress,
+    /// Whether the model is fitted: every model's last report, which repeats the
+    /// epoch it stopped at (early stopping may end a fit before its last epoch).
+    /// Models of different folds may be fitted at the same time (see
+    /// [`LsmiConfig::threads`]): count these to know how many are done.
+    pub finished: bool,
 }
 
 /// The models fitted on one training split, for `M` views (modalities): an
@@ -104,6 +119,45 @@ struct Models {
     /// One per view, then one per pair of views.
     classifiers: Vec<Classifier>,
     architecture: Architecture,
+}
+
+/// One fitted model of a set, with its architecture and description.
+#[allow(clippy::large_enum_variant)] // a handful per fit
+enum Fitted {
+    Knife(Knife, KnifeConfig, String),
+    Classifier(Classifier, ClassifierConfig, String),
+}
+
+impl Models {
+    /// The set from its models in step order (see `LsmiConfig::fit_model`).
+    fn assemble(fitted: impl Iterator<Item = Fitted>, views: usize) -> Models {
+        let mut knives = Vec::with_capacity(views);
+        let mut classifiers = Vec::new();
+        let mut architecture = Architecture {
+            knives: Vec::with_capacity(views),
+            classifiers: Vec::new(),
+            descriptions: Vec::new(),
+        };
+        for model in fitted {
+            match model {
+                Fitted::Knife(knife, config, description) => {
+                    knives.push(knife);
+                    architecture.knives.push(config);
+                    architecture.descriptions.push(description);
+                }
+                Fitted::Classifier(classifier, config, description) => {
+                    classifiers.push(classifier);
+                    architecture.classifiers.push(config);
+                    architecture.descriptions.push(description);
+                }
+            }
+        }
+        Models {
+            knives,
+            classifiers,
+            architecture,
+        }
+    }
 }
 
 /// Every pair `(a, b)`, `a < b`, of `views` views, in lexicographic order: the
@@ -417,41 +471,69 @@ impl LsmiConfig {
         }
         let order = SeededRng::new(self.seed).permutation(n);
         let fold_of = |row_rank: usize| row_rank * sets / n;
+        // Every fold's training and scored rows.
+        let splits: Vec<(Vec<usize>, Vec<usize>)> = (0..sets)
+            .map(|fold| match self.in_sample {
+                true => (order.clone(), order.clone()),
+                false => {
+                    let (inside, outside): (Vec<_>, Vec<_>) = order
+                        .iter()
+                        .enumerate()
+                        .partition(|&(rank, _)| fold_of(rank) == fold);
+                    (
+                        outside.into_iter().map(|(_, &row)| row).collect(),
+                        inside.into_iter().map(|(_, &row)| row).collect(),
+                    )
+                }
+            })
+            .collect();
+        let pairs = view_pairs(views.len());
+        let steps = 2 * views.len() + pairs.len();
+        // One job per model of every fold, fold by fold: the models are
+        // independent, so any number of threads gives the same models.
+        let fit_one = |job: usize, progress: &mut dyn FnMut(&FitStage)| -> Result<Fitted> {
+            let (fold, step) = (job / steps, job % steps);
+            let rows = train::index_tensor(&splits[fold].0, &device);
+            let pick = |v: usize| views[v].clone().select(0, rows.clone());
+            let input = match step {
+                s if s < views.len() => pick(s),
+                s if s < 2 * views.len() => pick(s - views.len()),
+                s => {
+                    let (a, b) = pairs[s - 2 * views.len()];
+                    Tensor::cat(vec![pick(a), pick(b)], 1)
+                }
+            };
+            let labels = labels.clone().select(0, rows.clone());
+            self.fit_model(
+                (fold, sets),
+                step,
+                views.len(),
+                input,
+                labels,
+                naming,
+                progress,
+            )
+        };
+        let mut fitted = parallel::run(
+            sets * steps,
+            self.worker_threads(sets * steps),
+            &fit_one,
+            progress,
+        )?
+        .into_iter();
         let mut models = Vec::with_capacity(sets);
         let mut scored_rows: Vec<usize> = Vec::with_capacity(n);
         let mut parts: Vec<Scores> = Vec::with_capacity(sets);
-        for fold in 0..sets {
-            let (train_rows, score_rows): (Vec<usize>, Vec<usize>) = if self.in_sample {
-                (order.clone(), order.clone())
-            } else {
-                let (inside, outside): (Vec<_>, Vec<_>) = order
-                    .iter()
-                    .enumerate()
-                    .partition(|&(rank, _)| fold_of(rank) == fold);
-                (
-                    outside.into_iter().map(|(_, &row)| row).collect(),
-                    inside.into_iter().map(|(_, &row)| row).collect(),
-                )
-            };
-            let pick = |rows: &[usize]| -> Vec<Tensor<2>> {
-                let index = train::index_tensor(rows, &device);
-                views
-                    .iter()
-                    .map(|x| x.clone().select(0, index.clone()))
-                    .collect()
-            };
-            let fitted = self.fit_models(
-                (fold, sets),
-                &pick(&train_rows),
-                labels
-                    .clone()
-                    .select(0, train::index_tensor(&train_rows, &device)),
-                naming,
-                progress,
-            )?;
-            parts.push(fitted.score(&pick(&score_rows))?);
+        for (_, score_rows) in splits {
+            let set = Models::assemble(fitted.by_ref().take(steps), views.len());
+            let index = train::index_tensor(&score_rows, &device);
+            let picked: Vec<Tensor<2>> = views
+                .iter()
+                .map(|x| x.clone().select(0, index.clone()))
+                .collect();
+            parts.push(set.score(&picked)?);
             scored_rows.extend(score_rows);
-            models.push(fitted);
+            models.push(set);
         }
         // Put the fold outputs back in the order of the input rows.
         let mut inverse = vec![0; n];
@@ -480,6 +562,15 @@ impl LsmiConfig {
         })
     }
 
+    /// The number of folds fitted at once (see [`threads`](Self::threads)).
+    fn worker_threads(&self, sets: usize) -> usize {
+        let threads = match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            t => t,
+        };
+        threads.clamp(1, sets.max(1))
+    }
+
     /// The architecture of a set fitted without searches.
     fn fixed_architecture(&self, d1: usize, d2: usize) -> Architecture {
         let knives = vec![self.knife_for(d1), self.knife_for(d2)];
@@ -502,114 +593,110 @@ impl LsmiConfig {
 
     /// Fits the models of one set (`fold` of `folds`) on the training rows of
     /// every view.
-    fn fit_models(
+    /// Fits model `step` of the set of fold `fold` (of `folds`) on `x`: for
+    /// `M = views` views, steps `0..M` are the views' entropy models, `M..2M`
+    /// their classifiers, the rest the joint classifiers of the pairs of views.
+    #[allow(clippy::too_many_arguments)]
+    fn fit_model(
         &self,
         (fold, folds): (usize, usize),
-        views: &[Tensor<2>],
+        step: usize,
+        views: usize,
+        x: Tensor<2>,
         labels: Tensor<1, Int>,
         naming: Naming,
         progress: &mut dyn FnMut(&FitStage),
-    ) -> Result<Models> {
-        let pairs = view_pairs(views.len());
-        let steps = 2 * views.len() + pairs.len();
+    ) -> Result<Fitted> {
+        let steps = 2 * views + view_pairs(views).len();
         // Distinct, reproducible seeds for every model of every fold (the stride
         // of 10 per fold is that of two modalities' five models).
         let stride = steps.max(10) as u64;
-        let seed = |step: usize| {
-            self.seed
-                .wrapping_mul(1_000_003)
-                .wrapping_add(stride.wrapping_mul(fold as u64))
-                .wrapping_add(step as u64)
+        let seed = self
+            .seed
+            .wrapping_mul(1_000_003)
+            .wrapping_add(stride.wrapping_mul(fold as u64))
+            .wrapping_add(step as u64);
+        let model = match naming {
+            Naming::TwoModalities => Models::NAMES[step.min(4)],
+            Naming::Views if step < views => "knife",
+            Naming::Views if step < 2 * views => "classifier",
+            Naming::Views => "joint classifier",
         };
-        let stage = |step: usize| {
-            let model = match naming {
-                Naming::TwoModalities => Models::NAMES[step.min(4)],
-                Naming::Views if step < views.len() => "knife",
-                Naming::Views if step < 2 * views.len() => "classifier",
-                Naming::Views => "joint classifier",
-            };
-            move |epoch: &EpochProgress| FitStage {
-                fold,
-                folds,
-                model,
-                step,
-                steps,
-                epoch: *epoch,
-            }
+        let stage = |epoch: &EpochProgress, finished: bool| FitStage {
+            fold,
+            folds,
+            model,
+            step,
+            steps,
+            epoch: *epoch,
+            finished,
+        };
+        // Errors of a view's own models name the view.
+        let about = |e| match step < 2 * views {
+            true => naming.about(step % views, e),
+            false => e,
+        };
+        // The last epoch reported by a trained model; a searched one reports once,
+        // when chosen, as epoch 1 of 1 with the chosen candidate's held-out loss.
+        let mut last: Option<EpochProgress> = None;
+        let mut epoch = |e: &EpochProgress| {
+            last = Some(*e);
+            progress(&stage(e, false));
+        };
+        let chosen = |loss: f64| EpochProgress {
+            epoch: 1,
+            epochs: 1,
+            train_loss: loss,
+            holdout_loss: Some(loss),
+            learning_rate: 0.0,
         };
         let c = self.num_classes;
-        let mut descriptions = Vec::with_capacity(steps);
-        let mut knives = Vec::with_capacity(views.len());
-        let mut knife_configs = Vec::with_capacity(views.len());
-        for (v, x) in views.iter().enumerate() {
-            let seed = seed(v);
-            let (knife, config) = match &self.entropy_search {
-                Some(search) => {
-                    let (knife, choice) = search
-                        .clone()
-                        .with_seed(seed)
-                        .fit(x.clone())
-                        .map_err(|e| naming.about(v, e))?;
-                    descriptions.push(choice.description.clone());
-                    (knife, choice.knife_config(x.dims()[1]))
+        let dim = x.dims()[1];
+        let (fitted, search_loss) =
+            match (step < views, &self.entropy_search, &self.classifier_search) {
+                (true, Some(search), _) => {
+                    let (knife, choice) = search.clone().with_seed(seed).fit(x).map_err(about)?;
+                    let loss = choice.holdout_nll;
+                    (
+                        Fitted::Knife(knife, choice.knife_config(dim), choice.description),
+                        Some(loss),
+                    )
                 }
-                None => {
-                    let mut config = self.knife_for(x.dims()[1]);
+                (true, None, _) => {
+                    let mut config = self.knife_for(dim);
                     config.fit.seed = seed;
-                    let stage = stage(v);
-                    let (model, _) = config
-                        .fit_with_progress(x.clone(), &mut |e| progress(&stage(e)))
-                        .map_err(|e| naming.about(v, e))?;
-                    descriptions.push(describe_knife(&config));
-                    (model, config)
+                    let (knife, _) = config.fit_with_progress(x, &mut epoch).map_err(about)?;
+                    let description = describe_knife(&config);
+                    (Fitted::Knife(knife, config, description), None)
                 }
-            };
-            knives.push(knife);
-            knife_configs.push(config);
-        }
-        let inputs = views.iter().cloned().chain(joint_inputs(views));
-        let mut classifiers = Vec::with_capacity(views.len() + pairs.len());
-        let mut classifier_configs = Vec::with_capacity(views.len() + pairs.len());
-        for (k, x) in inputs.enumerate() {
-            let step = views.len() + k;
-            // Errors of a view's own classifier name the view.
-            let about = |e| match k < views.len() {
-                true => naming.about(k, e),
-                false => e,
-            };
-            let (classifier, config) = match &self.classifier_search {
-                Some(search) => {
+                (false, _, Some(search)) => {
                     let (model, choice) = search
                         .clone()
-                        .with_seed(seed(step))
-                        .fit(x, labels.clone(), c)
+                        .with_seed(seed)
+                        .fit(x, labels, c)
                         .map_err(about)?;
-                    descriptions.push(choice.describe());
-                    (model, choice.config.clone())
+                    let loss = choice.calibrated_loss;
+                    (
+                        Fitted::Classifier(model, choice.config.clone(), choice.describe()),
+                        Some(loss),
+                    )
                 }
-                None => {
+                (false, _, None) => {
                     let mut config = self.classifier.clone();
-                    config.fit.seed = seed(step);
-                    let stage = stage(step);
+                    config.fit.seed = seed;
                     let (model, _) = config
-                        .fit_with_progress(x, labels.clone(), c, &mut |e| progress(&stage(e)))
+                        .fit_with_progress(x, labels, c, &mut epoch)
                         .map_err(about)?;
-                    descriptions.push(describe_classifier(&config));
-                    (model, config)
+                    let description = describe_classifier(&config);
+                    (Fitted::Classifier(model, config, description), None)
                 }
             };
-            classifiers.push(classifier);
-            classifier_configs.push(config);
-        }
-        Ok(Models {
-            knives,
-            classifiers,
-            architecture: Architecture {
-                knives: knife_configs,
-                classifiers: classifier_configs,
-                descriptions,
-            },
-        })
+        let end = match search_loss {
+            Some(loss) => chosen(loss),
+            None => last.unwrap_or(chosen(f64::NAN)),
+        };
+        progress(&stage(&end, true));
+        Ok(fitted)
     }
 
     /// Loads the models saved with [`FittedLsmi::save`] (or [`LsmiModels::save`])
@@ -1071,8 +1158,10 @@ mod serde_tests {
                 holdout_loss: None,
                 learning_rate: 3e-3,
             },
+            finished: true,
         };
         let json: serde_json::Value = serde_json::to_value(stage).unwrap();
+        assert_eq!(json["finished"], true);
         assert_eq!(json["fold"], 1);
         assert_eq!(json["folds"], 5);
         assert_eq!(json["model"], "knife2");

@@ -55,6 +55,7 @@ mod online;
 mod ops;
 mod oracle;
 mod pairwise;
+mod parallel;
 mod pmi;
 mod pointwise;
 mod rng;

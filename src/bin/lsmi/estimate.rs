@@ -180,26 +180,43 @@ impl Preset {
     }
 }
 
-/// The progress line after one epoch, `elapsed` into the fit: a bar over all
-/// models of all folds, where the fit is, then the time (see [`timing_text`]).
-/// A model configured with early stopping may end before its last epoch, so the
-/// bar can jump forward at the start of the next model.
-fn progress_text(stage: &FitStage, elapsed: Duration) -> String {
-    stage_text(stage, stage.model, elapsed)
+/// How far a fit is: for every model of every fold, the fraction of its epochs
+/// done, 1 once it reports `finished` (models of several folds may be fitted at
+/// once, and early stopping may end a model before its last epoch).
+#[derive(Debug, Default)]
+pub struct FitProgress {
+    done: Vec<f64>,
 }
 
-/// The progress line after one epoch of the model `model` (its name as shown),
-/// `elapsed` into the fit: a bar over all models of all folds (placed by the
-/// stage's `step` of `steps`), where the fit is, then the time.
-pub fn stage_text(stage: &FitStage, model: &str, elapsed: Duration) -> String {
+impl FitProgress {
+    /// Records `stage` and returns the fraction of all models done.
+    pub fn update(&mut self, stage: &FitStage) -> f64 {
+        let steps = stage.steps.max(1);
+        let total = stage.folds.max(1) * steps;
+        if self.done.len() != total {
+            self.done = vec![0.0; total];
+        }
+        let within = match (stage.finished, stage.epoch.epochs) {
+            (true, _) | (false, 0) => 1.0,
+            (false, epochs) => (stage.epoch.epoch as f64 / epochs as f64).min(1.0),
+        };
+        let index = (stage.fold * steps + stage.step.min(steps - 1)).min(total - 1);
+        self.done[index] = self.done[index].max(within);
+        self.done.iter().sum::<f64>() / total as f64
+    }
+}
+
+/// The progress line after one report, `elapsed` into the fit: a bar over all
+/// models of all folds, where the fit is, then the time (see [`timing_text`]).
+fn progress_text(stage: &FitStage, done: &mut FitProgress, elapsed: Duration) -> String {
+    stage_text(stage, stage.model, done.update(stage), elapsed)
+}
+
+/// The progress line after one report about the model `model` (its name as
+/// shown), `elapsed` into the fit with `fraction` of all models done: a bar,
+/// where the fit is, then the time.
+pub fn stage_text(stage: &FitStage, model: &str, fraction: f64, elapsed: Duration) -> String {
     let epoch = &stage.epoch;
-    let within = match epoch.epochs {
-        0 => 1.0,
-        epochs => (epoch.epoch as f64 / epochs as f64).min(1.0),
-    };
-    let steps = stage.steps.max(1);
-    let done = (stage.fold * steps + stage.step.min(steps - 1)) as f64 + within;
-    let fraction = done / (stage.folds.max(1) * steps) as f64;
     format!(
         "{}  fold {}/{} {model} epoch {}/{}  {}",
         bar(fraction, 30),
@@ -361,12 +378,13 @@ pub fn run(args: &EstimateArgs) -> Result<String, String> {
     let lib = |err| library_error(err, args);
 
     let mut progress = StatusLine::new();
+    let mut done = FitProgress::default();
     let start = Instant::now();
     let fitted = config.fit_with_progress(
         x1.into_tensor(&device),
         x2.into_tensor(&device),
         input::labels_tensor(&labels, &device),
-        &mut |stage: &FitStage| progress.draw(&progress_text(stage, start.elapsed())),
+        &mut |stage: &FitStage| progress.draw(&progress_text(stage, &mut done, start.elapsed())),
     );
     if fitted.is_ok() {
         let sets = if args.in_sample { 1 } else { args.folds };
@@ -443,14 +461,48 @@ mod tests {
                 holdout_loss: None,
                 learning_rate: 1e-3,
             },
+            finished: false,
         }
+    }
+
+    /// The reports of every model before `(fold, model)` (each finished,
+    /// some early), then `epoch` of `epochs` of that model.
+    fn run_to(
+        folds: usize,
+        fold: usize,
+        model: &'static str,
+        epoch: usize,
+        epochs: usize,
+    ) -> FitProgress {
+        let names = [
+            "knife1",
+            "knife2",
+            "classifier1",
+            "classifier2",
+            "classifier12",
+        ];
+        let mut done = FitProgress::default();
+        let target = stage(fold, folds, model, epoch, epochs);
+        for f in 0..folds {
+            for name in names {
+                let mut early = stage(f, folds, name, 3, epochs);
+                if (f, early.step) >= (fold, target.step) {
+                    return done;
+                }
+                done.update(&early);
+                early.finished = true;
+                done.update(&early);
+            }
+        }
+        done
     }
 
     #[test]
     fn progress_counts_every_model_of_every_fold() {
         let secs = Duration::from_secs;
         // Fold 3 of 5 (index 2): 10 models done, then 4 and 7/30 of the fifth.
-        let text = progress_text(&stage(2, 5, "classifier12", 7, 30), secs(42));
+        let mut done = run_to(5, 2, "classifier12", 7, 30);
+        let text = progress_text(&stage(2, 5, "classifier12", 7, 30), &mut done, secs(42));
         let fraction = (2.0 * 5.0 + 4.0 + 7.0 / 30.0) / 25.0;
         assert!(text.starts_with(&bar(fraction, 30)), "{text}");
         assert!(text.contains(" 56%"), "{text}");
@@ -459,17 +511,28 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with(&timing_text(secs(42), fraction)), "{text}");
-        let first = progress_text(&stage(0, 3, "knife1", 1, 40), secs(1));
+        let mut fresh = FitProgress::default();
+        let first = progress_text(&stage(0, 3, "knife1", 1, 40), &mut fresh, secs(1));
         assert!(
             first.contains("   0%") && first.contains("fold 1/3 knife1"),
             "{first}"
         );
-        let last = progress_text(&stage(2, 3, "classifier12", 30, 30), secs(75));
+        // Every model finished, the last one early: 100 %.
+        let mut all = run_to(3, 2, "classifier12", 1, 30);
+        let mut end = stage(2, 3, "classifier12", 21, 30);
+        end.finished = true;
+        let last = progress_text(&end, &mut all, secs(75));
         assert!(last.contains("100%"), "{last}");
         assert!(last.ends_with("1:15 elapsed, ~0:00 left"), "{last}");
+        // Reports of two folds interleaved (two threads): each counts for its own model.
+        let mut both = FitProgress::default();
+        both.update(&stage(0, 2, "knife1", 20, 40));
+        let fraction = both.update(&stage(1, 2, "knife1", 10, 40));
+        assert!((fraction - (0.5 + 0.25) / 10.0).abs() < 1e-12, "{fraction}");
         // In-sample: one set of models.
-        let one = progress_text(&stage(0, 1, "classifier1", 15, 30), secs(10));
-        assert!(one.contains(" 50%") && one.contains("fold 1/1"), "{one}");
+        let mut single = FitProgress::default();
+        let one = progress_text(&stage(0, 1, "classifier1", 15, 30), &mut single, secs(10));
+        assert!(one.contains("fold 1/1") && one.contains("  10%"), "{one}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use lsmi::synthetic::Features;
 use lsmi::{DiscreteColumn, FitStage, LsmiError, PairwiseLsmi};
 
 use crate::backend::{self, DeviceName};
-use crate::estimate::{ModelArgs, num_classes, stage_text};
+use crate::estimate::{FitProgress, ModelArgs, num_classes, stage_text};
 use crate::input::{self, Matrix};
 use crate::output::{check_outputs, write_all};
 use crate::progress::{StatusLine, bar};
@@ -148,7 +148,12 @@ fn ensure_folder(dir: &Path) -> Result<bool, String> {
 }
 
 /// The progress line: the bar, the fold, and which model of which view.
-fn progress_text(stage: &FitStage, names: &[String], start: Instant) -> String {
+fn progress_text(
+    stage: &FitStage,
+    names: &[String],
+    done: &mut FitProgress,
+    start: Instant,
+) -> String {
     let m = names.len();
     let model = match stage.step {
         v if v < m => format!("knife {}", names[v]),
@@ -159,7 +164,7 @@ fn progress_text(stage: &FitStage, names: &[String], start: Instant) -> String {
             format!("classifier {}+{}", names[a], names[b])
         }
     };
-    stage_text(stage, &model, start.elapsed())
+    stage_text(stage, &model, done.update(stage), start.elapsed())
 }
 
 /// The pairs `(a, b)`, `a < b`, in the library's order.
@@ -271,11 +276,12 @@ pub fn run(args: &PairwiseArgs) -> Result<String, String> {
         .map(|(matrix, _)| matrix.clone().into_tensor(&device))
         .collect();
     let mut progress = StatusLine::new();
+    let mut done = FitProgress::default();
     let start = Instant::now();
     let fitted = config.fit_pairwise_with_progress(
         tensors,
         input::labels_tensor(&labels, &device),
-        &mut |stage: &FitStage| progress.draw(&progress_text(stage, &names, start)),
+        &mut |stage: &FitStage| progress.draw(&progress_text(stage, &names, &mut done, start)),
     );
     if fitted.is_ok() {
         let models = args.folds * (2 * m + pairs.len());
