@@ -648,7 +648,9 @@ pub struct FittedLsmi {
 
 impl FittedLsmi {
     /// Per-sample interactions of the training rows, each scored out of sample
-    /// (unless the configuration asked for in-sample scoring).
+    /// (unless the configuration asked for in-sample scoring); with
+    /// [`LsmiConfig::centered`], of the surprisals centred on their means
+    /// ([`LsmiModels::surprisal_means`]).
     pub fn interactions(&self) -> &Interactions {
         &self.interactions
     }
