@@ -60,6 +60,15 @@ pub struct LsmiConfig {
     /// different folds then interleave.
     #[config(default = 0)]
     pub threads: usize,
+    /// Decompose centred surprisals `h_k − H_k` instead of `h_k` (the
+    /// affine-invariant variant; the paper's definition is the default, `false`).
+    /// `H_k` is the mean of the cross-fitted `h_k` over the training rows
+    /// ([`LsmiModels::surprisal_means`]), both for the training rows'
+    /// interactions and when [`LsmiModels::transform`] scores new rows. The
+    /// interactions then carry the centred `h` columns. See
+    /// [`PointwiseTerms::centered`].
+    #[config(default = false)]
+    pub centered: bool,
 }
 
 /// How the five models of one set were built, to describe them and to load them
@@ -411,14 +420,16 @@ impl LsmiConfig {
             labels,
             &pmi,
         )?;
+        let models = LsmiModels {
+            sets: fit.models,
+            pmi,
+            dims,
+            config: self.clone(),
+            surprisal_means: Some(terms.surprisal_means()?),
+        };
         Ok(FittedLsmi {
-            interactions: Lsmi.decompose(terms)?,
-            models: LsmiModels {
-                sets: fit.models,
-                pmi,
-                dims,
-                config: self.clone(),
-            },
+            interactions: Lsmi.decompose(models.centered_if_asked(terms)?)?,
+            models,
             wall_time: start.elapsed(),
         })
     }
@@ -780,11 +791,29 @@ impl LsmiConfig {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let surprisal_means = match meta.surprisal_means.as_deref() {
+            None => None,
+            Some(&[h1, h2]) if h1.is_finite() && h2.is_finite() => Some([h1, h2]),
+            Some(_) => {
+                return Err(record_error(
+                    &dir.join(META_FILE),
+                    "`surprisal_means` is not two finite numbers",
+                ));
+            }
+        };
+        if self.centered && surprisal_means.is_none() {
+            return Err(record_error(
+                &dir.join(META_FILE),
+                "saved without the training rows' mean surprisals (by an earlier version of \
+                 lsmi), which the centred variant needs: refit the models",
+            ));
+        }
         Ok(LsmiModels {
             sets: models,
             pmi: LogitPmi::new(ClassPrior::new(meta.prior)?),
             dims: (d1, d2),
             config: self.clone(),
+            surprisal_means,
         })
     }
 }
@@ -818,6 +847,9 @@ struct SavedMeta {
     /// The architecture of every model of every set; absent in folders saved
     /// before it was stored (their models have the configuration's fixed one).
     architectures: Option<Vec<Architecture>>,
+    /// `[H1, H2]`, the training rows' mean cross-fitted surprisals (the centring
+    /// reference); absent in folders saved before it was stored.
+    surprisal_means: Option<Vec<f64>>,
 }
 
 impl SavedMeta {
@@ -835,8 +867,15 @@ impl SavedMeta {
             };
             record_error(&path, why)
         })?;
-        Self::load_binary(&bytes)
-            .map_err(|e| record_error(&path, format!("not a saved model set's metadata: {e}")))
+        let not_meta = |e: serde_json::Error| {
+            record_error(&path, format!("not a saved model set's metadata: {e}"))
+        };
+        let mut json: serde_json::Value = serde_json::from_slice(&bytes).map_err(not_meta)?;
+        // Configurations saved before `centered` existed are of the raw variant.
+        if let Some(config) = json.get_mut("config").and_then(|c| c.as_object_mut()) {
+            config.entry("centered").or_insert(false.into());
+        }
+        serde_json::from_value(json).map_err(not_meta)
     }
 
     /// Writes `dir/lsmi.json` through a temporary file renamed into place, so
@@ -868,7 +907,9 @@ pub struct FittedLsmi {
 
 impl FittedLsmi {
     /// Per-sample interactions of the training rows, each scored out of sample
-    /// (unless the configuration asked for in-sample scoring).
+    /// (unless the configuration asked for in-sample scoring); with
+    /// [`LsmiConfig::centered`], of the surprisals centred on their means
+    /// ([`LsmiModels::surprisal_means`]).
     pub fn interactions(&self) -> &Interactions {
         &self.interactions
     }
@@ -921,6 +962,9 @@ pub struct LsmiModels {
     pmi: LogitPmi,
     dims: (usize, usize),
     config: LsmiConfig,
+    /// `[H1, H2]` of the training rows; `None` only for sets saved by an
+    /// earlier version (never with `config.centered`).
+    surprisal_means: Option<[f64; 2]>,
 }
 
 impl LsmiModels {
@@ -1005,6 +1049,29 @@ impl LsmiModels {
         self.pmi.prior()
     }
 
+    /// `[H1, H2]`: the means of the cross-fitted `h1`, `h2` over the rows the
+    /// models were fitted on, in nats. The centred variant
+    /// ([`LsmiConfig::centered`]) subtracts them, from the training rows and
+    /// from every new row [`transform`](Self::transform) scores; pass them to
+    /// [`PointwiseTerms::centered`] to centre terms yourself. `None` for a model
+    /// set saved by an earlier version of lsmi, which did not store them.
+    pub fn surprisal_means(&self) -> Option<[f64; 2]> {
+        self.surprisal_means
+    }
+
+    /// `terms`, centred on the training rows' means if the configuration asks
+    /// for the centred variant.
+    fn centered_if_asked(&self, terms: PointwiseTerms) -> Result<PointwiseTerms> {
+        match (self.config.centered, self.surprisal_means) {
+            (false, _) => Ok(terms),
+            (true, Some(means)) => terms.centered(means),
+            // Not reachable: loading refuses a centred set without its means.
+            (true, None) => Err(LsmiError::Record(
+                "centred models without the training rows' mean surprisals".into(),
+            )),
+        }
+    }
+
     /// Per-sample interactions of new rows (`x1: [m, d1]`, `x2: [m, d2]`,
     /// `labels: [m]`), scored by the average of the fold models' densities and
     /// class probabilities (a proper mixture: `p = mean_f p_f`).
@@ -1030,6 +1097,23 @@ impl LsmiModels {
         x2: Tensor<2>,
         labels: Tensor<1, Int>,
     ) -> Result<Interactions> {
+        let terms = self.terms(x1, x2, labels)?;
+        Lsmi.decompose(self.centered_if_asked(terms)?)
+    }
+
+    /// The pointwise terms of new rows as [`transform`](Self::transform) scores
+    /// them, before any centring: `h` from the mixture of the fold models'
+    /// densities, `i` from their mean class probabilities.
+    ///
+    /// # Errors
+    ///
+    /// As [`transform`](Self::transform).
+    pub fn terms(
+        &self,
+        x1: Tensor<2>,
+        x2: Tensor<2>,
+        labels: Tensor<1, Int>,
+    ) -> Result<PointwiseTerms> {
         // Shapes first: the joint classifier's input is `cat([x1, x2])`, which
         // must not see row counts that differ.
         let [rows, d1] = x1.dims();
@@ -1061,7 +1145,7 @@ impl LsmiModels {
                 .reshape([m, c])
                 .sub_scalar(sets.ln())
         };
-        let terms = PointwiseTerms::from_logits(
+        PointwiseTerms::from_logits(
             mean_density(|s| s.h[0].clone()),
             mean_density(|s| s.h[1].clone()),
             mean_probs(|s| s.log_probs[0].clone()),
@@ -1069,8 +1153,7 @@ impl LsmiModels {
             mean_probs(|s| s.log_probs[2].clone()),
             labels,
             &self.pmi,
-        )?;
-        Lsmi.decompose(terms)
+        )
     }
 
     /// Saves every model (burn records), the prior and the configuration into the
@@ -1134,6 +1217,7 @@ impl LsmiModels {
             prior: self.pmi.prior().probs().to_vec(),
             config: Some(self.config.clone()),
             architectures: Some(self.sets.iter().map(|m| m.architecture.clone()).collect()),
+            surprisal_means: self.surprisal_means.map(Vec::from),
         }
         .write(dir)
     }

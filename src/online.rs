@@ -17,7 +17,7 @@ use crate::decompose::{Decomposer, Lsmi};
 use crate::entropy::{Entropy, Knife, KnifeConfig};
 use crate::error::{LsmiError, Result};
 use crate::pmi::{ClassPrior, pmi_from_logits};
-use crate::pointwise::{Interactions, PointwiseTerms};
+use crate::pointwise::{self, Interactions, PointwiseTerms};
 use crate::summary::{ClassSummary, Summary};
 
 /// Settings of [`OnlineLsmi`].
@@ -50,9 +50,10 @@ pub struct OnlineConfig {
     pub check_values: bool,
 }
 
-/// Nine running columns, in the order of [`Summary`]:
-/// `r, u1, u2, s, i1, i2, i12, h1, h2`.
-const COLUMNS: usize = 9;
+/// Eleven running columns: the nine of [`Summary::COLUMNS`], in that order,
+/// then the same-minimum indicators of modality 1 and 2 (1 where that modality
+/// attains both minima of eq. 5).
+const COLUMNS: usize = 11;
 
 /// Online LSMI: entropy models and running summaries on the caller's device.
 ///
@@ -74,9 +75,9 @@ pub struct OnlineLsmi {
     fixed_surprisal: Option<Tensor<1>>,
     /// `[C]` label counts seen.
     class_counts: Tensor<1>,
-    /// `[C, 9]` per-class sums of the columns of `Summary::COLUMNS`.
+    /// `[C, 11]` per-class sums of the running columns (see [`COLUMNS`]).
     class_sums: Tensor<2>,
-    /// `[1, 9]` exponential moving average of batch means.
+    /// `[1, 11]` exponential moving average of batch means.
     ema: Option<Tensor<2>>,
     batches: usize,
     samples: usize,
@@ -343,14 +344,16 @@ impl OnlineLsmi {
     }
 
     fn accumulate(&mut self, interactions: &Interactions, one_hot: Tensor<2>) {
-        let columns = Summary::COLUMNS.map(|column| {
-            interactions
-                .column(column)
-                .clone()
-                .detach()
-                .without_autodiff()
-        });
-        let values = Tensor::stack::<2>(columns.to_vec(), 1); // [b, 9]
+        let mut columns: Vec<Tensor<1>> = Summary::COLUMNS
+            .iter()
+            .map(|&column| interactions.column(column).clone())
+            .collect();
+        columns.extend(pointwise::same_min(interactions.terms()));
+        let columns = columns
+            .into_iter()
+            .map(|column| column.detach().without_autodiff())
+            .collect();
+        let values = Tensor::stack::<2>(columns, 1); // [b, COLUMNS]
         let b = values.dims()[0];
         self.class_sums = self.class_sums.clone() + one_hot.transpose().matmul(values.clone());
         let batch_mean = values.mean_dim(0);
@@ -544,7 +547,8 @@ impl OnlineLsmi {
             .map_err(|err| record_error(&manifest_path, err))?;
         if manifest.format != FORMAT {
             return Err(LsmiError::Record(format!(
-                "{}: format `{}`, expected `{FORMAT}`",
+                "{}: format `{}`, expected `{FORMAT}` (saved by another version of lsmi, \
+                 whose running sums this version cannot continue)",
                 manifest_path.display(),
                 manifest.format
             )));
@@ -622,8 +626,13 @@ fn summary_from(sums: &[f32], n: usize) -> Summary {
     summary_from_means(&means, n)
 }
 
+/// A summary from the means of the running columns (see [`COLUMNS`]).
 fn summary_from_means(m: &[f32], n: usize) -> Summary {
-    Summary::from_values(n, std::array::from_fn(|k| f64::from(m[k])))
+    Summary::from_values(
+        n,
+        std::array::from_fn(|k| f64::from(m[k])),
+        [f64::from(m[COLUMNS - 2]), f64::from(m[COLUMNS - 1])],
+    )
 }
 
 /// The file [`OnlineLsmi::save`] writes last and [`OnlineLsmi::load`] requires.
@@ -631,7 +640,8 @@ const MANIFEST: &str = "manifest.json";
 /// Where the manifest is written before it is renamed into place.
 const MANIFEST_SCRATCH: &str = "manifest.json.partial";
 /// The `format` of the manifest this version writes and reads.
-const FORMAT: &str = "lsmi-online-2";
+/// (`lsmi-online-3` added the same-minimum columns to the running sums.)
+const FORMAT: &str = "lsmi-online-3";
 const CONFIG: &str = "config.json";
 const KNIFE1: &str = "knife1.bpk";
 const KNIFE2: &str = "knife2.bpk";

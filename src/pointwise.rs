@@ -106,6 +106,13 @@ pub(crate) trait Value: Clone {
     fn minimum(self, other: Self) -> Self;
     /// Adds a constant to every element.
     fn plus(self, shift: f64) -> Self;
+    /// 1 where `self` and `other` are both strictly negative, else 0.
+    fn both_negative(self, other: Self) -> Self;
+}
+
+/// [`Value::both_negative`] of two numbers.
+fn both_negative_f64(a: f64, b: f64) -> f64 {
+    f64::from(u8::from(a < 0.0 && b < 0.0))
 }
 
 impl Value for f64 {
@@ -117,6 +124,9 @@ impl Value for f64 {
     }
     fn plus(self, shift: f64) -> Self {
         self + shift
+    }
+    fn both_negative(self, other: Self) -> Self {
+        both_negative_f64(self, other)
     }
 }
 
@@ -130,6 +140,9 @@ impl Value for Tensor<1> {
     fn plus(self, shift: f64) -> Self {
         self.add_scalar(shift)
     }
+    fn both_negative(self, other: Self) -> Self {
+        self.lower_elem(0.0).bool_and(other.lower_elem(0.0)).float()
+    }
 }
 
 impl Value for Vec<f64> {
@@ -141,6 +154,12 @@ impl Value for Vec<f64> {
     }
     fn plus(self, shift: f64) -> Self {
         self.iter().map(|a| a + shift).collect()
+    }
+    fn both_negative(self, other: Self) -> Self {
+        self.iter()
+            .zip(&other)
+            .map(|(&a, &b)| both_negative_f64(a, b))
+            .collect()
     }
 }
 
@@ -262,6 +281,24 @@ impl PointwiseTerms<f64> {
     pub fn decompose(&self) -> Interactions<f64> {
         lsmi(self.clone())
     }
+
+    /// The modality (`1` or `2`) that attains **both** minima of eq. 5 strictly
+    /// (the smaller `h(x)` and the smaller `h(x|y)`), if one does; then `r` is
+    /// that modality's `i(x;y)` and its unique term is 0 (identity 5), whatever
+    /// the other modality says. `None` when the minima fall to different
+    /// modalities (then `r` lies strictly between `i1` and `i2`) or either
+    /// minimum is a tie (`h1 = h2` or `h(x1|y) = h(x2|y)`, as on the logic gates,
+    /// whose modalities have equal `h` for every event).
+    ///
+    /// Equivalently: the gap `h1 − h2` lies outside the closed interval between
+    /// 0 and `i1 − i2`.
+    pub fn dominant_modality(&self) -> Option<usize> {
+        match same_min(self) {
+            [1.0, _] => Some(1),
+            [_, 1.0] => Some(2),
+            _ => None,
+        }
+    }
 }
 
 impl PointwiseTerms<Vec<f64>> {
@@ -337,6 +374,45 @@ impl PointwiseTerms<Vec<f64>> {
     /// The LSMI decomposition of every sample, in `f64` on the host.
     pub fn decompose(&self) -> Interactions<Vec<f64>> {
         lsmi(self.clone())
+    }
+
+    /// `[f1, f2]`: the fraction of samples where modality 1, and where modality
+    /// 2, attains both minima of eq. 5 (see [`PointwiseTerms::dominant_modality`]);
+    /// there `r` is simply that modality's `i(x;y)`. One of them near 1 says that
+    /// the split is decided by the gap between the modalities' surprisals rather
+    /// than by what they say about `y`.
+    pub fn same_min_fractions(&self) -> [f64; 2] {
+        same_min(self).map(|same| same.iter().sum::<f64>() / same.len().max(1) as f64)
+    }
+
+    /// The means `[H1, H2]` of `h1` and `h2` over these samples, in nats: the
+    /// reference [`centered`](Self::centered) subtracts to centre them.
+    pub fn surprisal_means(&self) -> [f64; 2] {
+        [&self.h1, &self.h2].map(|h| h.iter().sum::<f64>() / h.len().max(1) as f64)
+    }
+
+    /// The same samples with centred surprisals `h̃_k = h_k − means[k]` in place
+    /// of `h1` and `h2` (the `i` columns unchanged), for the affine-invariant
+    /// variant of LSMI: decompose the result as usual.
+    ///
+    /// `means` is the reference `[H1, H2]`: [`surprisal_means`](Self::surprisal_means)
+    /// of the same samples, or of the rows a model was fitted on when scoring new
+    /// rows. An invertible affine map `x → A·x + b` of one modality adds
+    /// `ln|det A|` to every `h` of that modality and to its mean, so the centred
+    /// terms, and the interactions decomposed from them, do not change.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::NonFinite`] if a mean is NaN or ±∞ (`what` is `means`).
+    /// * [`LsmiError::OutOfRange`] if a mean, or a centred value, lies beyond
+    ///   ±[`MAX_TERM`].
+    pub fn centered(&self, means: [f64; 2]) -> Result<Self> {
+        check::term_host("means", &means)?;
+        let terms = centered_unchecked(self, means);
+        for (what, h) in [("h1", &terms.h1), ("h2", &terms.h2)] {
+            check::term_host(what, h)?;
+        }
+        Ok(terms)
     }
 
     /// The terms as `f32` tensors on `device`, for a [`Decomposer`](crate::Decomposer).
@@ -508,6 +584,44 @@ impl PointwiseTerms {
     pub fn to_host(&self) -> Result<PointwiseTerms<Vec<f64>>> {
         self.try_map(|_, tensor| read_widened(tensor))
     }
+
+    /// The means `[H1, H2]` of `h1` and `h2`, accumulated in `f64` on the host
+    /// (reads the two columns): see [`PointwiseTerms::surprisal_means`] on host
+    /// columns.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::Backend`] if the backend fails to read a tensor back.
+    pub fn surprisal_means(&self) -> Result<[f64; 2]> {
+        let host = PointwiseTerms::unchecked(
+            read_widened(&self.h1)?,
+            read_widened(&self.h2)?,
+            vec![],
+            vec![],
+            vec![],
+        );
+        Ok(host.surprisal_means())
+    }
+
+    /// The same samples with centred surprisals `h_k − means[k]`, on their
+    /// device: see [`PointwiseTerms::centered`] on host columns. The
+    /// subtraction runs in `f32`; the centred columns are checked (one small
+    /// device reduction each).
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::NonFinite`] if a mean is NaN or ±∞ (`what` is `means`).
+    /// * [`LsmiError::OutOfRange`] if a mean, or a centred value, lies beyond
+    ///   ±[`MAX_TERM`].
+    /// * [`LsmiError::Backend`] if the backend fails to read a tensor back.
+    pub fn centered(&self, means: [f64; 2]) -> Result<Self> {
+        check::term_host("means", &means)?;
+        let terms = centered_unchecked(self, means);
+        for (what, h) in [("h1", &terms.h1), ("h2", &terms.h2)] {
+            check::term(what, h)?;
+        }
+        Ok(terms)
+    }
 }
 
 /// A device column on the host, widened exactly from `f32` to `f64`.
@@ -639,6 +753,33 @@ pub(crate) fn lsmi<T: Value>(terms: PointwiseTerms<T>) -> Interactions<T> {
     let r_plus = terms.h1.clone().minimum(terms.h2.clone());
     let r_minus = h1_given_y.minimum(h2_given_y);
     split(terms, r_plus, r_minus)
+}
+
+/// Per sample, `[1, 0]` where modality 1 attains both minima of eq. 5 strictly
+/// (`h1 < h2` and `h(x1|y) < h(x2|y)`), `[0, 1]` where modality 2 does, else
+/// `[0, 0]` (ties included). `h(x|y)` is computed as in [`lsmi`], so the test
+/// agrees with the branches its minima take.
+pub(crate) fn same_min<T: Value>(terms: &PointwiseTerms<T>) -> [T; 2] {
+    let h1_given_y = terms.h1.clone().minus(terms.i1.clone());
+    let h2_given_y = terms.h2.clone().minus(terms.i2.clone());
+    let first = terms.h1.clone().minus(terms.h2.clone());
+    let second = terms.h2.clone().minus(terms.h1.clone());
+    [
+        first.both_negative(h1_given_y.clone().minus(h2_given_y.clone())),
+        second.both_negative(h2_given_y.minus(h1_given_y)),
+    ]
+}
+
+/// `terms` with `means[k]` subtracted from `h_k`, unchecked.
+fn centered_unchecked<T: Value>(
+    terms: &PointwiseTerms<T>,
+    [m1, m2]: [f64; 2],
+) -> PointwiseTerms<T> {
+    PointwiseTerms {
+        h1: terms.h1.clone().plus(-m1),
+        h2: terms.h2.clone().plus(-m2),
+        ..terms.clone()
+    }
 }
 
 /// Eqs. 6 and 2 for any redundancy written as `r = r⁺ − r⁻`:
@@ -844,6 +985,71 @@ mod tests {
         let parts = one(1.0, 2.0, 0.3, 0.1, 0.9);
         assert!((parts.r - 0.3).abs() < 1e-12);
         assert!(parts.u1.abs() < 1e-12);
+    }
+
+    #[test]
+    fn one_modality_attains_both_minima_only_strictly() {
+        let terms = |h1, h2, i1, i2| PointwiseTerms::one(h1, h2, i1, i2, 0.0).unwrap();
+        // h1 < h2 and h(x1|y) = 0.7 < h(x2|y) = 1.9: r = i1.
+        assert_eq!(terms(1.0, 2.0, 0.3, 0.1).dominant_modality(), Some(1));
+        assert_eq!(terms(2.0, 1.0, 0.1, 0.3).dominant_modality(), Some(2));
+        // The minima fall to different modalities: r strictly between i1 and i2.
+        let split = terms(1.0, 1.5, 0.0, 1.0);
+        assert_eq!(split.dominant_modality(), None);
+        assert!((split.decompose().r - 0.5).abs() < 1e-12);
+        // Ties in either minimum do not count.
+        assert_eq!(terms(1.0, 1.0, 0.3, 0.1).dominant_modality(), None);
+        assert_eq!(terms(1.0, 2.0, 0.0, 1.0).dominant_modality(), None);
+        assert_eq!(terms(1.0, 1.0, 0.5, 0.5).dominant_modality(), None);
+        let columns = PointwiseTerms::from_columns(
+            vec![1.0, 2.0, 1.0, 1.0],
+            vec![2.0, 1.0, 1.5, 1.0],
+            vec![0.3, 0.1, 0.0, 0.3],
+            vec![0.1, 0.3, 1.0, 0.1],
+            vec![0.0; 4],
+        )
+        .unwrap();
+        assert_eq!(columns.same_min_fractions(), [0.25, 0.25]);
+        assert_eq!(columns.swapped().same_min_fractions(), [0.25, 0.25]);
+    }
+
+    #[test]
+    fn centring_subtracts_the_means_from_h_only() {
+        let terms = PointwiseTerms::from_columns(
+            vec![1.0, 3.0],
+            vec![10.0, 30.0],
+            vec![0.3, 0.1],
+            vec![0.2, 0.4],
+            vec![0.9, 0.5],
+        )
+        .unwrap();
+        assert_eq!(terms.surprisal_means(), [2.0, 20.0]);
+        let centred = terms.centered([2.0, 20.0]).unwrap();
+        assert_eq!(centred.h1(), &vec![-1.0, 1.0]);
+        assert_eq!(centred.h2(), &vec![-10.0, 10.0]);
+        assert_eq!(centred.i1(), terms.i1());
+        assert_eq!(centred.i12(), terms.i12());
+        assert!(matches!(
+            terms.centered([f64::NAN, 0.0]),
+            Err(LsmiError::NonFinite { what: "means", .. })
+        ));
+        assert!(matches!(
+            terms.centered([0.0, 2.0 * MAX_TERM]),
+            Err(LsmiError::OutOfRange { what: "means", .. })
+        ));
+        // A centred value beyond the bound, although the mean is within it.
+        let big = PointwiseTerms::from_columns(
+            vec![MAX_TERM],
+            vec![0.0],
+            vec![0.0],
+            vec![0.0],
+            vec![0.0],
+        )
+        .unwrap();
+        assert!(matches!(
+            big.centered([-MAX_TERM, 0.0]),
+            Err(LsmiError::OutOfRange { what: "h1", .. })
+        ));
     }
 
     #[test]

@@ -171,7 +171,8 @@ const COLUMNS: [&str; 12] = [
 ];
 
 /// The keys of the summary JSON of `decompose` and `estimate`, in order.
-const SUMMARY_KEYS: [&str; 12] = [
+/// (`centering` follows `centered` only with `--centered`.)
+const SUMMARY_KEYS: [&str; 17] = [
     "n",
     "R",
     "U1",
@@ -182,6 +183,11 @@ const SUMMARY_KEYS: [&str; 12] = [
     "I1",
     "I2",
     "I12",
+    "same_min_fractions",
+    "same_min_fraction",
+    "mean_h_gap",
+    "centered",
+    "same_min_fractions_by_variant",
     "adjust_shift",
     "units",
 ];
@@ -1079,7 +1085,20 @@ fn check_per_class(out: &Path, per_class: &Path) {
     assert_eq!(
         header,
         [
-            "class", "n", "R", "U1", "U2", "S", "H1", "H2", "I1", "I2", "I12"
+            "class",
+            "n",
+            "R",
+            "U1",
+            "U2",
+            "S",
+            "H1",
+            "H2",
+            "I1",
+            "I2",
+            "I12",
+            "same_min_fraction1",
+            "same_min_fraction2",
+            "mean_h_gap"
         ]
     );
     let mut labels: Vec<f64> = rows.iter().map(|r| r[11]).collect();
@@ -1102,6 +1121,20 @@ fn check_per_class(out: &Path, per_class: &Path) {
                 1e-6,
                 &format!("class {} column {}", class[0], header[2 + k]),
             );
+        }
+        // The diagnostics, counted here from the rows' h and i.
+        let share = |dominates: fn(&[f64]) -> bool| {
+            members.iter().filter(|r| dominates(r)).count() as f64 / members.len() as f64
+        };
+        let first = share(|r| r[6] < r[7] && r[6] - r[8] < r[7] - r[9]);
+        let second = share(|r| r[7] < r[6] && r[7] - r[9] < r[6] - r[8]);
+        let gap = members.iter().map(|r| r[6] - r[7]).sum::<f64>() / members.len() as f64;
+        for (found, want, what) in [
+            (class[11], first, "same_min_fraction1"),
+            (class[12], second, "same_min_fraction2"),
+            (class[13], gap, "mean_h_gap"),
+        ] {
+            assert_close(found, want, 1e-6, &format!("class {} {what}", class[0]));
         }
     }
 }
@@ -1204,5 +1237,166 @@ fn per_class_refuses_an_output_or_input_before_any_work() {
             .any(|n| n.ends_with(".csv") || n.ends_with(".json")),
         "no output written: {:?}",
         dir.names()
+    );
+}
+
+// ---------------------------------------------------------------- --centered
+
+/// The column `index` of the per-sample CSV `out`.
+fn csv_column(out: &Path, index: usize) -> Vec<f64> {
+    read_per_sample(out).1.iter().map(|r| r[index]).collect()
+}
+
+fn stderr_text(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// `--centered` on a gate: the JSON records it and the means subtracted (those
+/// of the input `h` columns), the CSV's `h` are centred, and the means do not
+/// move (both modalities' `h` are equal on every event); raw, the JSON says
+/// `"centered": false` without means. Neither run warns: ties count for no
+/// modality.
+#[test]
+fn decompose_centered_records_the_means_and_keeps_the_gates() {
+    let data = gate_data(Gate::Or);
+    let dir = TempDir::new("centered-gate");
+    let inputs = write_inputs_npy(&dir, &data, Dtype::F64, Dtype::I64);
+    let run = |name: &str, extra: &[&str]| {
+        let (out, summary) = (
+            dir.path(&format!("{name}.csv")),
+            dir.path(&format!("{name}.json")),
+        );
+        let output = run_decompose(&inputs, &out, &summary, extra);
+        stdout(&output);
+        assert_eq!(stderr_text(&output), "", "no warning");
+        (
+            out,
+            read_json(&summary),
+            std::fs::read_to_string(&summary).unwrap(),
+        )
+    };
+    let (_, raw, raw_text) = run("raw", &[]);
+    let (out, centred, text) = run("centred", &["--centered"]);
+    assert_eq!(raw["centered"], false);
+    assert!(raw.get("centering").is_none(), "{raw_text}");
+    assert_key_order(&raw_text, &SUMMARY_KEYS);
+    let mut keys = SUMMARY_KEYS.to_vec();
+    keys.insert(14, "centering");
+    assert_key_order(&text, &keys);
+    assert_eq!(centred.as_object().unwrap().len(), keys.len());
+    assert_eq!(centred["centered"], true);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let (h1, h2) = (mean(&data.h1), mean(&data.h2));
+    // The device holds f32.
+    assert_close(num(&centred["centering"], "H1"), h1, 1e-6, "H1");
+    assert_close(num(&centred["centering"], "H2"), h2, 1e-6, "H2");
+    for (k, (found, input)) in csv_column(&out, 6).iter().zip(&data.h1).enumerate() {
+        assert_close(*found, input - h1, 1e-6, &format!("centred h1[{k}]"));
+    }
+    for key in ["R", "U1", "U2", "S"] {
+        assert_close(num(&centred, key), num(&raw, key), 1e-6, key);
+    }
+    for json in [&raw, &centred] {
+        assert_eq!(json["same_min_fractions"], serde_json::json!([0.0, 0.0]));
+        assert_eq!(json["same_min_fraction"], 0.0);
+    }
+}
+
+/// Modality 1's surprisals 20 nats larger (other units): modality 2 attains
+/// both minima on every event, so `r = i2`; the JSON says so for the raw
+/// variant and not for the centred one, stderr carries one warning line, and
+/// `--centered` gives the gate's own means without a warning.
+#[test]
+fn decompose_warns_when_one_modality_attains_both_minima_everywhere() {
+    let gate = Gate::Or;
+    let mut data = gate_data(gate);
+    data.h1.iter_mut().for_each(|h| *h += 20.0);
+    let dir = TempDir::new("centered-warning");
+    let inputs = write_inputs_npy(&dir, &data, Dtype::F64, Dtype::I64);
+    let (out, summary) = (dir.path("out.csv"), dir.path("summary.json"));
+    let output = run_decompose(&inputs, &out, &summary, &[]);
+    let printed = stdout(&output);
+    assert!(printed.contains("same-min"), "{printed}");
+    let warning = stderr_text(&output);
+    assert_eq!(warning.lines().count(), 1, "{warning}");
+    for needle in [
+        "warning: modality 2",
+        "100.0%",
+        "r = i2",
+        "20.000",
+        "--centered",
+    ] {
+        assert!(
+            warning.contains(needle),
+            "{needle:?} missing from {warning}"
+        );
+    }
+    let json = read_json(&summary);
+    assert_eq!(json["same_min_fractions"], serde_json::json!([0.0, 1.0]));
+    let variants = &json["same_min_fractions_by_variant"];
+    assert_eq!(variants["raw"], serde_json::json!([0.0, 1.0]));
+    assert_eq!(variants["centered"], serde_json::json!([0.0, 0.0]));
+    assert_close(num(&json, "mean_h_gap"), 20.0, 1e-5, "mean_h_gap");
+    let i2 = csv_column(&out, 9);
+    for (k, r) in csv_column(&out, 0).iter().enumerate() {
+        assert_close(*r, i2[k], 1e-6, &format!("r[{k}] = i2"));
+    }
+
+    let output = run_decompose(&inputs, &out, &summary, &["--centered"]);
+    stdout(&output);
+    assert_eq!(stderr_text(&output), "", "no warning when centred");
+    let json = read_json(&summary);
+    let exact = gate.pmf().decompose();
+    let m = exact.summary();
+    for (key, value) in [("R", m.r), ("U1", m.u1), ("U2", m.u2), ("S", m.s)] {
+        assert_close(num(&json, key), value, 1e-6, key);
+    }
+    assert_eq!(
+        json["same_min_fractions_by_variant"]["raw"],
+        serde_json::json!([0.0, 1.0])
+    );
+}
+
+/// `estimate` on setting B with modality 1 in other units (× 1000): the raw run
+/// warns and its JSON says modality 2 attains both minima nearly everywhere;
+/// `--centered` records the training rows' means (those of the raw run's `h`).
+#[test]
+fn estimate_warns_on_units_and_centres_on_request() {
+    let dir = TempDir::new("centered-estimate");
+    let (inputs, sample) = write_gaussian_inputs(&dir, 200, 31, Dtype::F32, 1.0);
+    let scaled: Vec<f64> = sample
+        .x1
+        .values
+        .iter()
+        .map(|&v| f64::from(v) * 1000.0)
+        .collect();
+    write_npy(&inputs[0], Dtype::F32, &[200, 2], &scaled);
+    let (out, summary) = (dir.path("out.csv"), dir.path("summary.json"));
+    let flags = ["--folds", "2", "--seed", "1"];
+    let output = run_estimate(&inputs, &out, &summary, &flags);
+    stdout(&output);
+    let warning = stderr_text(&output);
+    assert!(warning.contains("warning: modality 2"), "{warning}");
+    let raw = read_json(&summary);
+    let second = |json: &Value| json[1].as_f64().unwrap();
+    assert!(second(&raw["same_min_fractions"]) > 0.95, "{raw}");
+    let raw_h1 = csv_column(&out, 6);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+
+    let mut centred_flags = flags.to_vec();
+    centred_flags.push("--centered");
+    stdout(&run_estimate(&inputs, &out, &summary, &centred_flags));
+    let centred = read_json(&summary);
+    assert_eq!(centred["centered"], true);
+    assert_close(num(&centred["centering"], "H1"), mean(&raw_h1), 1e-4, "H1");
+    let h1 = csv_column(&out, 6);
+    for (k, (c, r)) in h1.iter().zip(&raw_h1).enumerate() {
+        assert_close(*c, r - mean(&raw_h1), 1e-3, &format!("centred h1[{k}]"));
+    }
+    assert_close(
+        second(&centred["same_min_fractions_by_variant"]["raw"]),
+        second(&raw["same_min_fractions"]),
+        0.02,
+        "raw fraction seen from the centred run",
     );
 }

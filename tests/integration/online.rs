@@ -528,7 +528,7 @@ fn a_missing_damaged_or_unfinished_save_is_refused() {
         ("another format", "format", |dir| {
             let path = dir.join("manifest.json");
             let text = std::fs::read_to_string(&path).unwrap();
-            std::fs::write(&path, text.replace("lsmi-online-2", "lsmi-online-0")).unwrap()
+            std::fs::write(&path, text.replace("lsmi-online-3", "lsmi-online-0")).unwrap()
         }),
         ("missing model", "knife2.bpk", |dir| {
             std::fs::remove_file(dir.join("knife2.bpk")).unwrap()

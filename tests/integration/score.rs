@@ -196,6 +196,107 @@ fn loading_a_missing_incomplete_or_corrupt_folder_is_a_record_error() {
     record_error(load(&models), &["prior has 2 classes", "configuration 3"]);
 }
 
+/// The mean of `values`, summed here.
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
+/// The centred variant: the training rows' interactions carry `h − H`, `H` the
+/// mean of the raw cross-fitted `h` (stored with the models); new rows are
+/// centred on the training rows' means, not on their own; saving keeps both, and
+/// a folder saved before the means were stored loads as the raw variant.
+#[test]
+fn centred_models_centre_new_rows_on_the_training_means() {
+    let (_, device) = cpu_devices().remove(0);
+    let data = sample(120, 5);
+    let fresh = sample(50, 6);
+    let raw = fit_on(&quick(), &data, &device);
+    let centred = fit_on(&quick().with_centered(true), &data, &device);
+    let raw_host = raw.interactions().to_host().unwrap();
+    let training = [mean(raw_host.terms().h1()), mean(raw_host.terms().h2())];
+    for models in [raw.models(), centred.models()] {
+        let stored = models.surprisal_means().unwrap();
+        assert!((stored[0] - training[0]).abs() < 1e-9 && (stored[1] - training[1]).abs() < 1e-9);
+    }
+    // The training rows: centred h, and LSMI of them.
+    let host = centred.interactions().to_host().unwrap();
+    let expected = raw_host.terms().centered(training).unwrap().decompose();
+    for ((column, found), (_, want)) in host.columns().into_iter().zip(expected.columns()) {
+        for (k, (a, b)) in found.iter().zip(want.iter()).enumerate() {
+            assert!((a - b).abs() < 1e-4, "training {column}[{k}]: {a} vs {b}");
+        }
+    }
+    // New rows: centred on the training means.
+    let raw_new = transform(raw.models(), &fresh, &device);
+    let centred_new = transform(centred.models(), &fresh, &device);
+    for k in 0..centred_new.len() {
+        for (found, raw_h, h_mean) in [
+            (
+                centred_new.terms().h1()[k],
+                raw_new.terms().h1()[k],
+                training[0],
+            ),
+            (
+                centred_new.terms().h2()[k],
+                raw_new.terms().h2()[k],
+                training[1],
+            ),
+        ] {
+            assert!(
+                (found - (raw_h - h_mean)).abs() < 1e-4,
+                "new row {k}: {found} vs {raw_h} - {h_mean}"
+            );
+        }
+    }
+    // The new rows' own mean differs from the training rows' (else the check
+    // above could not tell the two references apart).
+    assert!((mean(raw_new.terms().h1()) - training[0]).abs() > 1e-3);
+    let by_hand = raw_new.terms().centered(training).unwrap().decompose();
+    for (found, want) in centred_new.r().iter().zip(by_hand.r()) {
+        assert!((found - want).abs() < 1e-4, "new r: {found} vs {want}");
+    }
+
+    let dir = TempDir::new("score-centred");
+    let models = dir.path("models");
+    centred.save(&models).unwrap();
+    let loaded = LsmiModels::load(&models, &device).unwrap();
+    assert!(loaded.config().centered);
+    assert_eq!(loaded.surprisal_means(), centred.models().surprisal_means());
+    assert_eq!(
+        bits(&centred_new),
+        bits(&transform(&loaded, &fresh, &device))
+    );
+
+    // Saved before `centered` and the means were stored: the raw variant.
+    let meta = models.join("lsmi.json");
+    let mut json: serde_json::Value = read_json(&meta);
+    json["config"]
+        .as_object_mut()
+        .unwrap()
+        .remove("centered")
+        .unwrap();
+    json.as_object_mut()
+        .unwrap()
+        .remove("surprisal_means")
+        .unwrap();
+    std::fs::write(&meta, json.to_string()).unwrap();
+    let old = LsmiModels::load(&models, &device).unwrap();
+    assert!(!old.config().centered && old.surprisal_means().is_none());
+    assert_eq!(bits(&raw_new), bits(&transform(&old, &fresh, &device)));
+    // A centred configuration without the means cannot score.
+    json["config"]["centered"] = true.into();
+    std::fs::write(&meta, json.to_string()).unwrap();
+    record_error(
+        LsmiModels::load(&models, &device),
+        &["mean surprisals", "refit"],
+    );
+    json.as_object_mut()
+        .unwrap()
+        .insert("surprisal_means".into(), serde_json::json!([1.0]));
+    std::fs::write(&meta, json.to_string()).unwrap();
+    record_error(LsmiModels::load(&models, &device), &["surprisal_means"]);
+}
+
 #[test]
 fn saving_over_a_larger_model_set_removes_its_records_and_nothing_else() {
     let (_, device) = cpu_devices().remove(0);
@@ -487,4 +588,98 @@ fn help_lists_score_and_save_models() {
     ] {
         assert!(help.contains(flag), "{flag} missing from\n{help}");
     }
+}
+
+/// `estimate --centered --save-models`, then `score`: new rows are centred on
+/// the training rows' means (the estimate's `"centering"`), whether the models
+/// were fitted centred or `score --centered` asks it of raw models of the same
+/// fit (then the files are the same bytes); models saved without the means
+/// refuse `--centered` in one line.
+#[test]
+fn score_centres_new_rows_on_the_training_means() {
+    let dir = TempDir::new("score-centred-cli");
+    let (raw_models, _) = estimate_and_save(&dir);
+    // The same fit as `estimate_and_save`, centred.
+    let train = TempDir::new("score-centred-train");
+    let (inputs, _) = write_gaussian_inputs(&train, 200, 21, Dtype::F32, 1.0);
+    let centred_models = dir.path("centred-models");
+    let (fit_out, fit_summary) = (train.path("fit.csv"), train.path("fit.json"));
+    let centred_text = centred_models.display().to_string();
+    stdout(&run_estimate(
+        &inputs,
+        &fit_out,
+        &fit_summary,
+        &[
+            "--folds",
+            "2",
+            "--seed",
+            "3",
+            "--centered",
+            "--save-models",
+            &centred_text,
+        ],
+    ));
+    let fit = read_json(&fit_summary);
+    let training = [&fit["centering"]["H1"], &fit["centering"]["H2"]].map(|v| v.as_f64().unwrap());
+    let device = lsmi::device(lsmi::backends()[0]).unwrap();
+    assert_eq!(
+        LsmiModels::load(&centred_models, &device)
+            .unwrap()
+            .surprisal_means(),
+        Some(training)
+    );
+
+    let rows = TempDir::new("score-centred-rows");
+    let (fresh, _) = write_gaussian_inputs(&rows, 80, 22, Dtype::F32, 1.0);
+    let score = |models: &Path, name: &str, extra: &[&str]| {
+        let (out, summary) = (
+            dir.path(&format!("{name}.csv")),
+            dir.path(&format!("{name}.json")),
+        );
+        stdout(&run_score(models, &fresh, &out, &summary, extra));
+        (
+            std::fs::read(&out).unwrap(),
+            read_csv(&out).0,
+            read_json(&summary),
+        )
+    };
+    let (bytes, centred, json) = score(&centred_models, "centred", &[]);
+    assert_eq!(json["centered"], true);
+    assert_eq!(json["centering"], fit["centering"]);
+    let (asked_bytes, _, asked_json) = score(&raw_models, "asked", &["--centered"]);
+    assert_eq!(
+        bytes, asked_bytes,
+        "score --centered with the raw models of the same fit"
+    );
+    assert_eq!(asked_json["centering"], fit["centering"]);
+    let (_, raw, raw_json) = score(&raw_models, "raw", &[]);
+    assert_eq!(raw_json["centered"], false);
+    for (column, h_mean) in [(6, training[0]), (7, training[1])] {
+        for (k, (c, r)) in centred[column].iter().zip(&raw[column]).enumerate() {
+            assert!(
+                (c - (r - h_mean)).abs() < 1e-4,
+                "column {column} row {k}: {c} vs {r} - {h_mean}"
+            );
+        }
+    }
+
+    // Saved before the means were stored.
+    let meta = raw_models.join("lsmi.json");
+    let mut old: serde_json::Value = read_json(&meta);
+    old.as_object_mut()
+        .unwrap()
+        .remove("surprisal_means")
+        .unwrap();
+    std::fs::write(&meta, old.to_string()).unwrap();
+    let (out, summary) = (dir.path("old.csv"), dir.path("old.json"));
+    failed(
+        &run_score(&raw_models, &fresh, &out, &summary, &["--centered"]),
+        &["--centered", "earlier version", "refit"],
+    );
+    let (_, _, old_json) = score(&raw_models, "old-raw", &[]);
+    assert!(
+        old_json["same_min_fractions_by_variant"]
+            .get("centered")
+            .is_none()
+    );
 }

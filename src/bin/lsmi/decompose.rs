@@ -9,7 +9,7 @@ use lsmi::{Decomposer, LabelPrior, LogitPmi, Lsmi, LsmiError, PointwiseTerms};
 
 use crate::backend;
 use crate::input::{self, Matrix};
-use crate::report::{OutputArgs, Results};
+use crate::report::{Centring, OutputArgs, Results};
 
 /// Options of `lsmi decompose`.
 #[derive(Debug, clap::Args)]
@@ -35,7 +35,7 @@ pub struct DecomposeArgs {
     /// Label prior p(y) used for h(y): the label frequencies of --labels, or 1/C.
     #[arg(long, value_enum, default_value_t = Prior::Empirical)]
     pub prior: Prior,
-    /// --adjust, --device, --out, --summary and --per-class.
+    /// --adjust, --centered, --device, --out, --summary and --per-class.
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -169,8 +169,18 @@ pub fn compute_from(
         &pmi,
     )
     .map_err(lib)?;
+    let means = terms.surprisal_means().map_err(lib)?;
+    let centered = args.output.centering.centered;
+    let terms = match centered {
+        true => terms.centered(means).map_err(lib)?,
+        false => terms,
+    };
     let raw = Lsmi.decompose(terms).map_err(lib)?;
-    Results::new(&raw, labels, num_classes, &args.output).map_err(lib)
+    let centring = Centring {
+        centered,
+        means: Some(means),
+    };
+    Results::new(&raw, labels, num_classes, &args.output, centring).map_err(lib)
 }
 
 /// Runs `lsmi decompose` and returns what it prints: the means, as a table.
@@ -185,5 +195,6 @@ pub fn run(args: &DecomposeArgs) -> Result<String, String> {
     ])?;
     let results = compute(args)?;
     results.write(&args.output)?;
+    results.warn();
     Ok(results.means_table())
 }

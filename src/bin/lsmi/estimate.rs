@@ -116,7 +116,7 @@ pub struct EstimateArgs {
     /// Seed of the folds and of every model.
     #[arg(long, value_name = "S", default_value_t = 0)]
     pub seed: u64,
-    /// --adjust, --device, --out, --summary and --per-class.
+    /// --adjust, --centered, --device, --out, --summary and --per-class.
     #[command(flatten)]
     pub output: OutputArgs,
     /// Also save the fitted models (one set per fold, and the configuration) into
@@ -375,6 +375,7 @@ pub fn run(args: &EstimateArgs) -> Result<String, String> {
     config.folds = args.folds;
     config.in_sample = args.in_sample;
     config.seed = args.seed;
+    config.centered = args.output.centering.centered;
     let lib = |err| library_error(err, args);
 
     let mut progress = StatusLine::new();
@@ -414,8 +415,13 @@ pub fn run(args: &EstimateArgs) -> Result<String, String> {
             .map_err(|err| format!("--save-models {}: {err}", dir.display())),
         None => Ok(()),
     };
+    let centring = report::Centring {
+        centered: config.centered,
+        means: fitted.models().surprisal_means(),
+    };
     report::finish(
         fitted.interactions(),
+        centring,
         labels,
         classes,
         &args.output,

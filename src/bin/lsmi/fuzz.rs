@@ -45,7 +45,7 @@ use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRng, TestRunner}
 use crate::decompose::{self, DecomposeArgs, Inputs, Prior};
 use crate::input;
 use crate::npy::{self, Values};
-use crate::report::OutputArgs;
+use crate::report::{CenteringArgs, OutputArgs};
 
 /// Inputs per property in the ordinary test run.
 const DEFAULT_CASES: u32 = 10_000;
@@ -681,6 +681,7 @@ struct DecomposeCase {
     files: [File; 6],
     prior: Prior,
     adjust: bool,
+    centered: bool,
     clean: bool,
 }
 
@@ -805,74 +806,78 @@ fn decompose_case() -> impl Strategy<Value = DecomposeCase> {
         prop_oneof![20 => 2..5usize, 2 => 5..40usize, 1 => 0..2usize],
         any::<bool>(),
         any::<bool>(),
+        any::<bool>(),
         prop_oneof![10 => Just(false), 1 => Just(true)],
     )
-        .prop_perturb(|(n, classes, uniform, adjust, corrupted), mut rng| {
-            let mut clean = n > 0 && classes >= 2 && !corrupted;
-            // Now and then one file's length or width differs.
-            let size = |base: usize, rng: &mut TestRng, clean: &mut bool| {
-                if rng.random_ratio(1, 25) {
-                    *clean = false;
-                    (base + rng.random_range(1..3)) % 9
-                } else {
-                    base
-                }
-            };
-            let label_count = size(n, &mut rng, &mut clean);
-            let mut labels: Vec<f64> = (0..label_count)
-                .map(|i| {
-                    if classes > 0 && i < classes && label_count >= classes {
-                        i as f64
+        .prop_perturb(
+            |(n, classes, uniform, adjust, centered, corrupted), mut rng| {
+                let mut clean = n > 0 && classes >= 2 && !corrupted;
+                // Now and then one file's length or width differs.
+                let size = |base: usize, rng: &mut TestRng, clean: &mut bool| {
+                    if rng.random_ratio(1, 25) {
+                        *clean = false;
+                        (base + rng.random_range(1..3)) % 9
                     } else {
-                        rng.random_range(0..classes.max(1)) as f64
+                        base
                     }
-                })
-                .collect();
-            if label_count < classes && !uniform {
-                clean = false; // a class without samples
-            }
-            if rng.random_ratio(1, 12) && !labels.is_empty() {
-                clean = false;
-                let at = rng.random_range(0..labels.len());
-                labels[at] = [-1.0, classes as f64, 0.5, 9.007e15, 1e19, -1e19, f64::NAN]
-                    [rng.random_range(0..7)];
-            }
-            let mut files = Vec::with_capacity(6);
-            files.push(write_file(
-                &labels,
-                label_count,
-                0,
-                true,
-                &mut rng,
-                &mut clean,
-            ));
-            for _ in 0..3 {
-                let rows = size(n, &mut rng, &mut clean);
-                let cols = size(classes, &mut rng, &mut clean);
-                let values = elements(rows * cols, &mut rng, &mut clean);
-                files.push(write_file(&values, rows, cols, false, &mut rng, &mut clean));
-            }
-            for _ in 0..2 {
-                let rows = size(n, &mut rng, &mut clean);
-                let values = elements(rows, &mut rng, &mut clean);
-                files.push(write_file(&values, rows, 0, false, &mut rng, &mut clean));
-            }
-            if corrupted {
-                let at = rng.random_range(0..6);
-                let file: &mut File = &mut files[at];
-                file.bytes = corrupt(std::mem::take(&mut file.bytes), &mut rng);
-            }
-            DecomposeCase {
-                files: files.try_into().expect("six files"),
-                prior: if uniform {
-                    Prior::Uniform
-                } else {
-                    Prior::Empirical
-                },
-                adjust,
-                clean,
-            }
-        })
+                };
+                let label_count = size(n, &mut rng, &mut clean);
+                let mut labels: Vec<f64> = (0..label_count)
+                    .map(|i| {
+                        if classes > 0 && i < classes && label_count >= classes {
+                            i as f64
+                        } else {
+                            rng.random_range(0..classes.max(1)) as f64
+                        }
+                    })
+                    .collect();
+                if label_count < classes && !uniform {
+                    clean = false; // a class without samples
+                }
+                if rng.random_ratio(1, 12) && !labels.is_empty() {
+                    clean = false;
+                    let at = rng.random_range(0..labels.len());
+                    labels[at] = [-1.0, classes as f64, 0.5, 9.007e15, 1e19, -1e19, f64::NAN]
+                        [rng.random_range(0..7)];
+                }
+                let mut files = Vec::with_capacity(6);
+                files.push(write_file(
+                    &labels,
+                    label_count,
+                    0,
+                    true,
+                    &mut rng,
+                    &mut clean,
+                ));
+                for _ in 0..3 {
+                    let rows = size(n, &mut rng, &mut clean);
+                    let cols = size(classes, &mut rng, &mut clean);
+                    let values = elements(rows * cols, &mut rng, &mut clean);
+                    files.push(write_file(&values, rows, cols, false, &mut rng, &mut clean));
+                }
+                for _ in 0..2 {
+                    let rows = size(n, &mut rng, &mut clean);
+                    let values = elements(rows, &mut rng, &mut clean);
+                    files.push(write_file(&values, rows, 0, false, &mut rng, &mut clean));
+                }
+                if corrupted {
+                    let at = rng.random_range(0..6);
+                    let file: &mut File = &mut files[at];
+                    file.bytes = corrupt(std::mem::take(&mut file.bytes), &mut rng);
+                }
+                DecomposeCase {
+                    files: files.try_into().expect("six files"),
+                    prior: if uniform {
+                        Prior::Uniform
+                    } else {
+                        Prior::Empirical
+                    },
+                    adjust,
+                    centered,
+                    clean,
+                }
+            },
+        )
 }
 
 /// `decompose` from the files of `case`, as the CLI reads and checks them, up
@@ -891,6 +896,9 @@ fn run_decompose(
         prior: case.prior,
         output: OutputArgs {
             adjust: case.adjust,
+            centering: CenteringArgs {
+                centered: case.centered,
+            },
             device: None,
             out: "out.csv".into(),
             summary: "summary.json".into(),

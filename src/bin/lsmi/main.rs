@@ -109,7 +109,9 @@ enum Command {
     /// probabilities) and the label prior of the rows they were fitted on.
     ///
     /// Writes the same files as `estimate`: per-sample values to --out (CSV) and the
-    /// means to --summary (JSON), and prints the means.
+    /// means to --summary (JSON), and prints the means. Models fitted with
+    /// --centered, or --centered here, centre the rows' surprisals on the means of
+    /// the rows the models were fitted on (stored with them).
     Score(score::ScoreArgs),
 }
 

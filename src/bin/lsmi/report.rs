@@ -1,10 +1,11 @@
 //! What `decompose`, `estimate` and `score` share: the options saying how to
-//! compute and where to write, the per-sample CSV, the summary JSON and the
-//! table of means they print.
+//! compute and where to write, the per-sample CSV, the summary JSON, the table
+//! of means they print and the warning about a split decided by the
+//! surprisals' scale.
 
 use std::path::{Path, PathBuf};
 
-use lsmi::{ClassSummary, Column, Interactions, LsmiError, Summary};
+use lsmi::{ClassSummary, Column, Interactions, LsmiError, PointwiseTerms, Summary};
 
 use crate::backend::DeviceName;
 use crate::input::labels_tensor;
@@ -13,14 +14,17 @@ use crate::output::{check_outputs, csv_number, csv_number_f64, write_all};
 use crate::table::{Table, fixed};
 
 /// Options that `decompose`, `estimate` and `score` share, flattened into each
-/// after their inputs: how to compute (`--adjust`, `--device`) and where to write
-/// (`--out`, `--summary`, `--per-class`).
+/// after their inputs: how to compute (`--adjust`, `--centered`, `--device`) and
+/// where to write (`--out`, `--summary`, `--per-class`).
 #[derive(Debug, clap::Args)]
 pub struct OutputArgs {
     /// Apply the reference adjustment: shift every sample by one constant a chosen
     /// from the means (r + a, u1 - a, u2 - a, s + a); a is reported as adjust_shift.
     #[arg(long)]
     pub adjust: bool,
+    /// --centered.
+    #[command(flatten)]
+    pub centering: CenteringArgs,
     /// Backend to compute on, if compiled in: flex, ndarray or wgpu (default: the
     /// first CPU backend compiled in, flex if present).
     #[arg(long, value_enum)]
@@ -39,6 +43,19 @@ pub struct OutputArgs {
     /// --adjust). Checked like --out.
     #[arg(long, value_name = "FILE")]
     pub per_class: Option<PathBuf>,
+}
+
+/// `--centered`, for every subcommand that decomposes.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct CenteringArgs {
+    /// Decompose centred surprisals h_k - H_k instead of h_k (the affine-invariant
+    /// variant; without it, the paper's definition). H_k is the mean of h_k over
+    /// the rows decomposed (decompose), over the training rows (estimate), or over
+    /// the rows the saved models were fitted on (score; models fitted with
+    /// --centered always score centred). The CSV's h1, h2 are then the centred
+    /// values, and the summary JSON records "centered" and the means subtracted.
+    #[arg(long)]
+    pub centered: bool,
 }
 
 impl OutputArgs {
@@ -73,20 +90,33 @@ fn mean_name(column: Column) -> String {
     column.name().to_uppercase()
 }
 
-/// The header of the per-class CSV: the class, its count and the means in the
-/// order of [`Summary::COLUMNS`].
+/// The columns of the per-class CSV after the means: the same-minimum
+/// fractions of modality 1 and 2, and `H1 − H2`.
+const PER_CLASS_DIAGNOSTICS: [&str; 3] = ["same_min_fraction1", "same_min_fraction2", "mean_h_gap"];
+
+/// The header of the per-class CSV: the class, its count, the means in the
+/// order of [`Summary::COLUMNS`] and the diagnostics.
 pub fn per_class_header() -> String {
     let mut names = vec!["class".to_string(), "n".to_string()];
     names.extend(Summary::COLUMNS.map(mean_name));
+    names.extend(PER_CLASS_DIAGNOSTICS.map(String::from));
     names.join(",")
 }
 
-/// The summary JSON: the [`Summary`] (`n`, `R`, …, `I12`), then the shift of
+/// The summary JSON: the [`Summary`] (`n`, `R`, …, `I12`,
+/// `same_min_fractions`), the diagnostics, the centring, then the shift of
 /// `--adjust` and the units.
 #[derive(serde::Serialize)]
 struct SummaryJson<'a> {
     #[serde(flatten)]
     means: &'a Summary,
+    same_min_fraction: f64,
+    mean_h_gap: f64,
+    centered: bool,
+    /// The means subtracted with `--centered`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    centering: Option<HMeans>,
+    same_min_fractions_by_variant: Variants,
     adjust_shift: f64,
     units: &'static str,
     /// What each fold's five models are (`estimate`, `score`).
@@ -123,6 +153,61 @@ pub fn per_sample_csv(host: &Interactions<Vec<f64>>, labels: &[i64]) -> String {
     text
 }
 
+
+/// `H1`, `H2` in the summary JSON.
+#[derive(Clone, Copy, serde::Serialize)]
+struct HMeans {
+    #[serde(rename = "H1")]
+    h1: f64,
+    #[serde(rename = "H2")]
+    h2: f64,
+}
+
+/// The same-minimum fractions `[modality 1, modality 2]` of both variants;
+/// `centered` is unknown for models saved without their training means.
+#[derive(Clone, Copy, serde::Serialize)]
+struct Variants {
+    raw: [f64; 2],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    centered: Option<[f64; 2]>,
+}
+
+/// Whether the interactions are of centred surprisals, and the means `[H1, H2]`
+/// that centring subtracts (or would subtract: `None` where unknown).
+#[derive(Debug, Clone, Copy)]
+pub struct Centring {
+    /// The interactions' `h` are centred on `means`.
+    pub centered: bool,
+    /// The reference `[H1, H2]`; always known when `centered`.
+    pub means: Option<[f64; 2]>,
+}
+
+impl Variants {
+    /// The fractions of both variants from the terms of one of them.
+    fn of(terms: &PointwiseTerms<Vec<f64>>, centring: Centring) -> lsmi::Result<Self> {
+        let Centring { centered, means } = centring;
+        Ok(match (centered, means) {
+            (true, Some([h1, h2])) => Variants {
+                // Back to the raw surprisals: add the means again.
+                raw: terms.centered([-h1, -h2])?.same_min_fractions(),
+                centered: Some(terms.same_min_fractions()),
+            },
+            (false, Some(means)) => Variants {
+                raw: terms.same_min_fractions(),
+                centered: Some(terms.centered(means)?.same_min_fractions()),
+            },
+            (_, None) => Variants {
+                raw: terms.same_min_fractions(),
+                centered: None,
+            },
+        })
+    }
+}
+
+/// Above this fraction of samples where one modality attains both minima, the
+/// tool warns: the split is that modality's `i`, decided by the surprisals.
+pub const SAME_MIN_WARNING: f64 = 0.95;
+
 /// Per-sample interactions with their labels and means, ready to be written.
 pub struct Results {
     host: Interactions<Vec<f64>>,
@@ -134,17 +219,23 @@ pub struct Results {
     shift: f64,
     /// The description of each fold's models `h1, h2, i1, i2, i12`, if any.
     models: Option<Vec<Vec<String>>>,
+    /// How the surprisals were centred.
+    centring: Centring,
+    /// The same-minimum fractions of both variants.
+    variants: Variants,
 }
 
 impl Results {
     /// Reads `raw` back to the host, after the reference adjustment with
     /// `--adjust`, and with `--per-class` the means of each class of `labels`
-    /// (in `0..num_classes`), from the same (adjusted) interactions.
+    /// (in `0..num_classes`), from the same (adjusted) interactions; `centring`
+    /// says whether their `h` are centred, and on what.
     pub fn new(
         raw: &Interactions,
         labels: Vec<i64>,
         num_classes: usize,
         output: &OutputArgs,
+        centring: Centring,
     ) -> lsmi::Result<Self> {
         let adjusted = if output.adjust {
             Some(raw.adjust()?)
@@ -164,6 +255,7 @@ impl Results {
             }
             None => None,
         };
+        let variants = Variants::of(host.terms(), centring)?;
         Ok(Self {
             host,
             labels,
@@ -171,6 +263,48 @@ impl Results {
             per_class,
             shift,
             models: None,
+            centring,
+            variants,
+        })
+    }
+
+    /// The one-line warning when one modality attains both minima in more than
+    /// [`SAME_MIN_WARNING`] of the samples, saying what that means.
+    pub fn warning(&self) -> Option<String> {
+        let [f1, f2] = self.summary.same_min_fractions;
+        let (k, fraction) = if f1 >= f2 { (1, f1) } else { (2, f2) };
+        if fraction <= SAME_MIN_WARNING {
+            return None;
+        }
+        let percent = |f: f64| format!("{:.1}%", 100.0 * f);
+        let head = format!(
+            "warning: modality {k} attains both minima of r in {} of the samples, where r = i{k} \
+             and u{k} = 0",
+            percent(fraction)
+        );
+        Some(match (self.centring.centered, self.variants.centered) {
+            (false, centred) => {
+                let after = centred
+                    .map(|[c1, c2]| {
+                        format!(
+                            " (centred: modality 1 in {}, modality 2 in {})",
+                            percent(c1),
+                            percent(c2)
+                        )
+                    })
+                    .unwrap_or_default();
+                format!(
+                    "{head}: the split follows the gap between the modalities' surprisals \
+                     (mean h1 - h2 = {:.3} nats), which shifts with their units and dimensions \
+                     (by ln|det A| under x -> A x + b), not what they say about y; --centered \
+                     removes that gap{after}",
+                    self.summary.mean_h_gap()
+                )
+            }
+            (true, _) => format!(
+                "{head}, even with centred surprisals: the per-sample spread of h1 - h2 exceeds \
+                 that of i1 - i2 (it grows with the dimension), so the split follows h more than y"
+            ),
         })
     }
 
@@ -187,7 +321,8 @@ impl Results {
         for class in self.per_class.iter().flatten() {
             let m = &class.summary;
             text.push_str(&format!("{},{}", class.class, m.n));
-            for value in m.values() {
+            let [f1, f2] = m.same_min_fractions;
+            for value in m.values().into_iter().chain([f1, f2, m.mean_h_gap()]) {
                 text.push(',');
                 text.push_str(&csv_number_f64(value));
             }
@@ -197,7 +332,7 @@ impl Results {
     }
 
     /// The means as a JSON object (n, the means in the order of
-    /// [`Summary::COLUMNS`], adjust_shift, units).
+    /// [`Summary::COLUMNS`], the diagnostics, the centring, adjust_shift, units).
     pub fn summary_json(&self) -> String {
         let models = self.models.as_ref().map(|sets| {
             sets.iter()
@@ -213,8 +348,20 @@ impl Results {
                 })
                 .collect()
         });
+        let centering = match self.centring {
+            Centring {
+                centered: true,
+                means: Some([h1, h2]),
+            } => Some(HMeans { h1, h2 }),
+            _ => None,
+        };
         json::pretty(&SummaryJson {
             means: &self.summary,
+            same_min_fraction: self.summary.same_min_fraction(),
+            mean_h_gap: self.summary.mean_h_gap(),
+            centered: self.centring.centered,
+            centering,
+            same_min_fractions_by_variant: self.variants,
             adjust_shift: self.shift,
             units: "nats",
             models,
@@ -229,7 +376,41 @@ impl Results {
         let mut row = vec![m.n.to_string()];
         row.extend([m.r, m.u1, m.u2, m.s, m.i1, m.i2, m.i12, self.shift].map(fixed));
         table.push(row);
-        table.render()
+        table.render() + &self.diagnostics_line() + "\n"
+    }
+
+    /// One line: the variant, how often each modality attains both minima, in
+    /// both variants where known, and `H1 − H2`.
+    fn diagnostics_line(&self) -> String {
+        let pair = |[f1, f2]: [f64; 2]| format!("{:.1}% / {:.1}%", 100.0 * f1, 100.0 * f2);
+        let variant = if self.centring.centered {
+            "centred"
+        } else {
+            "raw"
+        };
+        let mut line = format!(
+            "same-min    {variant}: r = i1 / r = i2 in {} of samples",
+            pair(self.summary.same_min_fractions)
+        );
+        let other = match self.centring.centered {
+            true => Some(("raw", self.variants.raw)),
+            false => self.variants.centered.map(|c| ("centred", c)),
+        };
+        if let Some((name, fractions)) = other {
+            line.push_str(&format!(" ({name}: {})", pair(fractions)));
+        }
+        line.push_str(&format!(
+            "; mean h1 - h2 = {} nats",
+            fixed(self.summary.mean_h_gap())
+        ));
+        line
+    }
+
+    /// Prints [`warning`](Self::warning) on stderr, if there is one.
+    pub fn warn(&self) {
+        if let Some(line) = self.warning() {
+            eprintln!("{line}");
+        }
     }
 
     /// Writes the per-sample CSV to `--out`, the JSON to `--summary` and, if
@@ -255,6 +436,7 @@ impl Results {
 #[allow(clippy::too_many_arguments)]
 pub fn finish(
     raw: &Interactions,
+    centring: Centring,
     labels: Vec<i64>,
     num_classes: usize,
     output: &OutputArgs,
@@ -263,9 +445,10 @@ pub fn finish(
     before_writing: impl FnOnce() -> Result<(), String>,
     lines: &[String],
 ) -> Result<String, String> {
-    let mut results = Results::new(raw, labels, num_classes, output).map_err(lib)?;
+    let mut results = Results::new(raw, labels, num_classes, output, centring).map_err(lib)?;
     results.models = Some(models);
     before_writing()?;
     results.write(output)?;
+    results.warn();
     Ok(results.means_table() + &lines.join("\n") + "\n")
 }

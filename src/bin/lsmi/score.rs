@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use lsmi::{LsmiError, LsmiModels};
+use lsmi::{Decomposer, Lsmi, LsmiError, LsmiModels};
 
 use crate::backend;
 use crate::estimate::DataArgs;
@@ -19,7 +19,7 @@ pub struct ScoreArgs {
     /// --x1, --x2 and --labels.
     #[command(flatten)]
     pub data: DataArgs,
-    /// --adjust, --device, --out, --summary and --per-class.
+    /// --adjust, --centered, --device, --out, --summary and --per-class.
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -80,9 +80,27 @@ pub fn run(args: &ScoreArgs) -> Result<String, String> {
     let x1 = read("x1", d1)?;
     let x2 = read("x2", d2)?;
     let labels = input::labels(&args.data.labels)?;
-    let raw = models
-        .transform(x1, x2, input::labels_tensor(&labels, &device))
+    let terms = models
+        .terms(x1, x2, input::labels_tensor(&labels, &device))
         .map_err(lib)?;
+    // Centred on the training rows' means, as `LsmiModels::transform` does for
+    // models fitted centred; `--centered` asks for it with any models.
+    let centered = args.output.centering.centered || models.config().centered;
+    let means = models.surprisal_means();
+    let terms = match (centered, means) {
+        (false, _) => terms,
+        (true, Some(means)) => terms.centered(means).map_err(lib)?,
+        (true, None) => {
+            return Err(format!(
+                "--centered: the models in {} were saved by an earlier version of lsmi, \
+                 without the mean surprisals of their training rows; refit them with \
+                 lsmi estimate --save-models",
+                dir.display()
+            ));
+        }
+    };
+    let raw = Lsmi.decompose(terms).map_err(lib)?;
+    let centring = report::Centring { centered, means };
 
     let lines = [
         format!("classes     {}", models.config().num_classes),
@@ -95,6 +113,7 @@ pub fn run(args: &ScoreArgs) -> Result<String, String> {
     let classes = models.config().num_classes;
     report::finish(
         &raw,
+        centring,
         labels,
         classes,
         &args.output,
