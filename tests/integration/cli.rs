@@ -971,7 +971,7 @@ fn estimate_reference_preset_in_sample_and_adjust_run() {
 }
 
 #[test]
-fn estimate_search_preset_reports_each_folds_models() {
+fn estimate_default_preset_reports_each_folds_searched_models() {
     let dir = TempDir::new("estimate-search");
     let (inputs, sample) = write_gaussian_inputs(&dir, 400, 12, Dtype::F32, 1.0);
     let (out, summary) = (dir.path("s.csv"), dir.path("s.json"));
@@ -995,8 +995,13 @@ fn estimate_search_preset_reports_each_folds_models() {
             assert!(fold[key].as_str().unwrap().contains("T="), "{key}: {fold}");
         }
     }
-    // The default preset names its fixed models too.
-    stdout(&run_estimate(&inputs, &out, &summary, &["--folds", "2"]));
+    // The fixed preset names its fixed models too.
+    stdout(&run_estimate(
+        &inputs,
+        &out,
+        &summary,
+        &["--preset", "fixed", "--folds", "2"],
+    ));
     let json = read_json(&summary);
     assert_eq!(
         json["models"][1]["h1"].as_str(),

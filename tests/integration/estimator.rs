@@ -35,7 +35,7 @@ fn two_class_data(n: usize, dim: usize, seed: u64) -> (Features, Features, Vec<i
 
 /// A small, fast configuration for tests.
 fn quick(classes: usize) -> LsmiConfig {
-    LsmiConfig::new(classes)
+    LsmiConfig::fixed(classes)
         .with_folds(3)
         .with_knife(
             KnifeConfig::new(1)
@@ -344,7 +344,7 @@ fn searched_models_are_reported_saved_and_match_the_exact_means() {
     let data = two_class_data(600, 2, 1);
     let exact = exact_means(&data);
     let device = &cpu_devices()[0].1;
-    let config = LsmiConfig::searched(2).with_folds(2).with_seed(5);
+    let config = LsmiConfig::new(2).with_folds(2).with_seed(5);
     let fitted = fit_on(&config, &data, device);
     let descriptions = fitted.models().descriptions();
     assert_eq!(descriptions.len(), 2);
