@@ -112,13 +112,64 @@ fn describe_classifier(config: &ClassifierConfig) -> String {
     }
 }
 
-/// Each model's per-sample outputs on some rows.
-struct Scores {
-    h1: Tensor<1>,
-    h2: Tensor<1>,
-    logits1: Tensor<2>,
-    logits2: Tensor<2>,
-    logits12: Tensor<2>,
+/// Each model's per-sample outputs on some rows: surprisals `[m]` and the three
+/// classifiers' log-probabilities `[m, C]` (log-softmax of their logits).
+pub(crate) struct Scores {
+    pub(crate) h1: Tensor<1>,
+    pub(crate) h2: Tensor<1>,
+    pub(crate) logits1: Tensor<2>,
+    pub(crate) logits2: Tensor<2>,
+    pub(crate) logits12: Tensor<2>,
+}
+
+/// The rows each cross-fitting set scores: the rows in a seeded random order,
+/// cut into `sets` contiguous blocks (one block of every row for `sets = 1`).
+/// The same seed and `n` give the same folds, so the folds of a fit can be
+/// rebuilt from its configuration.
+pub(crate) fn fold_rows(seed: u64, n: usize, sets: usize) -> Vec<Vec<usize>> {
+    let mut folds = vec![Vec::new(); sets];
+    for (rank, row) in SeededRng::new(seed).permutation(n).into_iter().enumerate() {
+        folds[rank * sets / n].push(row);
+    }
+    folds
+}
+
+/// Every row scored by the set of models of its fold (`folds` from
+/// [`fold_rows`], one fold per set), in the order of the input rows.
+fn held_out_scores(
+    sets: &[Models],
+    folds: &[Vec<usize>],
+    x1: &Tensor<2>,
+    x2: &Tensor<2>,
+) -> Result<Scores> {
+    let device = x1.device();
+    let n = x1.dims()[0];
+    let pick =
+        |x: &Tensor<2>, rows: &[usize]| x.clone().select(0, train::index_tensor(rows, &device));
+    let parts = sets
+        .iter()
+        .zip(folds)
+        .map(|(models, rows)| models.score(pick(x1, rows), pick(x2, rows)))
+        .collect::<Result<Vec<_>>>()?;
+    // Put the fold outputs back in the order of the input rows.
+    let mut inverse = vec![0; n];
+    for (position, &row) in folds.iter().flatten().enumerate() {
+        inverse[row] = position;
+    }
+    let back = train::index_tensor(&inverse, &device);
+    let gather1 = |f: fn(&Scores) -> Tensor<1>| {
+        Tensor::cat(parts.iter().map(f).collect(), 0).select(0, back.clone())
+    };
+    let gather2 = |f: fn(&Scores) -> Tensor<2>| {
+        Tensor::cat(parts.iter().map(f).collect(), 0).select(0, back.clone())
+    };
+    Ok(Scores {
+        h1: gather1(|s| s.h1.clone()),
+        h2: gather1(|s| s.h2.clone()),
+        logits1: gather2(|s| s.logits1.clone()),
+        logits2: gather2(|s| s.logits2.clone()),
+        logits12: gather2(|s| s.logits12.clone()),
+    })
 }
 
 impl Models {
@@ -265,59 +316,44 @@ impl LsmiConfig {
                 reason: "two rows per cross-fitting fold",
             });
         }
-        let order = SeededRng::new(self.seed).permutation(n);
-        let fold_of = |row_rank: usize| row_rank * sets / n;
+        let folds = fold_rows(self.seed, n, sets);
         let mut models = Vec::with_capacity(sets);
-        let mut scored_rows: Vec<usize> = Vec::with_capacity(n);
-        let mut parts: Vec<Scores> = Vec::with_capacity(sets);
         for fold in 0..sets {
-            let (train_rows, score_rows): (Vec<usize>, Vec<usize>) = if self.in_sample {
-                (order.clone(), order.clone())
-            } else {
-                let (inside, outside): (Vec<_>, Vec<_>) = order
+            // In-sample, the one set is fitted on every row; cross-fitted, on the
+            // other folds' rows (in the seeded order).
+            let train_rows: Vec<usize> = match self.in_sample {
+                true => folds[0].clone(),
+                false => folds
                     .iter()
                     .enumerate()
-                    .partition(|&(rank, _)| fold_of(rank) == fold);
-                (
-                    outside.into_iter().map(|(_, &row)| row).collect(),
-                    inside.into_iter().map(|(_, &row)| row).collect(),
-                )
+                    .filter(|&(other, _)| other != fold)
+                    .flat_map(|(_, rows)| rows.iter().copied())
+                    .collect(),
             };
-            let pick = |x: &Tensor<2>, rows: &[usize]| {
-                x.clone().select(0, train::index_tensor(rows, &device))
+            let pick = |x: &Tensor<2>| {
+                x.clone()
+                    .select(0, train::index_tensor(&train_rows, &device))
             };
-            let fitted = self.fit_models(
-                fold,
-                sets,
-                (pick(&x1, &train_rows), pick(&x2, &train_rows)),
-                labels
-                    .clone()
-                    .select(0, train::index_tensor(&train_rows, &device)),
-                progress,
-            )?;
-            parts.push(fitted.score(pick(&x1, &score_rows), pick(&x2, &score_rows))?);
-            scored_rows.extend(score_rows);
-            models.push(fitted);
+            models.push(
+                self.fit_models(
+                    fold,
+                    sets,
+                    (pick(&x1), pick(&x2)),
+                    labels
+                        .clone()
+                        .select(0, train::index_tensor(&train_rows, &device)),
+                    progress,
+                )?,
+            );
         }
-        // Put the fold outputs back in the order of the input rows.
-        let mut inverse = vec![0; n];
-        for (position, &row) in scored_rows.iter().enumerate() {
-            inverse[row] = position;
-        }
-        let back = train::index_tensor(&inverse, &device);
-        let gather1 = |f: fn(&Scores) -> Tensor<1>| {
-            Tensor::cat(parts.iter().map(f).collect(), 0).select(0, back.clone())
-        };
-        let gather2 = |f: fn(&Scores) -> Tensor<2>| {
-            Tensor::cat(parts.iter().map(f).collect(), 0).select(0, back.clone())
-        };
+        let scores = held_out_scores(&models, &folds, &x1, &x2)?;
         let pmi = LogitPmi::new(prior.clone());
         let terms = PointwiseTerms::from_logits(
-            gather1(|s| s.h1.clone()),
-            gather1(|s| s.h2.clone()),
-            gather2(|s| s.logits1.clone()),
-            gather2(|s| s.logits2.clone()),
-            gather2(|s| s.logits12.clone()),
+            scores.h1,
+            scores.h2,
+            scores.logits1,
+            scores.logits2,
+            scores.logits12,
             labels,
             &pmi,
         )?;
@@ -780,6 +816,22 @@ impl LsmiModels {
         check::same_length("labels", labels.dims()[0], "x1", rows)?;
         check::features("x1", d1, self.dims.0)?;
         check::features("x2", d2, self.dims.1)?;
+        let scores = self.mixture_scores(x1, x2)?;
+        let terms = PointwiseTerms::from_logits(
+            scores.h1,
+            scores.h2,
+            scores.logits1,
+            scores.logits2,
+            scores.logits12,
+            labels,
+            &self.pmi,
+        )?;
+        Lsmi.decompose(terms)
+    }
+
+    /// New rows (shapes already checked) scored by the mixture of the sets: the
+    /// mean of their densities and of their class probabilities.
+    pub(crate) fn mixture_scores(&self, x1: Tensor<2>, x2: Tensor<2>) -> Result<Scores> {
         let scores = self
             .sets
             .iter()
@@ -802,16 +854,21 @@ impl LsmiModels {
                 .reshape([m, c])
                 .sub_scalar(sets.ln())
         };
-        let terms = PointwiseTerms::from_logits(
-            mean_density(|s| s.h1.clone()),
-            mean_density(|s| s.h2.clone()),
-            mean_probs(|s| s.logits1.clone()),
-            mean_probs(|s| s.logits2.clone()),
-            mean_probs(|s| s.logits12.clone()),
-            labels,
-            &self.pmi,
-        )?;
-        Lsmi.decompose(terms)
+        Ok(Scores {
+            h1: mean_density(|s| s.h1.clone()),
+            h2: mean_density(|s| s.h2.clone()),
+            logits1: mean_probs(|s| s.logits1.clone()),
+            logits2: mean_probs(|s| s.logits2.clone()),
+            logits12: mean_probs(|s| s.logits12.clone()),
+        })
+    }
+
+    /// The rows a fit with these models' configuration was given (shapes already
+    /// checked), each scored by the set that did not see it: the folds of
+    /// [`fold_rows`] rebuilt from the configuration's seed.
+    pub(crate) fn held_out_scores(&self, x1: &Tensor<2>, x2: &Tensor<2>) -> Result<Scores> {
+        let folds = fold_rows(self.config.seed, x1.dims()[0], self.sets.len());
+        held_out_scores(&self.sets, &folds, x1, x2)
     }
 
     /// Saves every model (burn records), the prior and the configuration into the

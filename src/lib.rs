@@ -43,6 +43,8 @@
 
 pub use burn;
 
+mod applications;
+mod candidates;
 mod check;
 mod classifier;
 mod decompose;
@@ -64,6 +66,11 @@ pub mod synthetic;
 pub mod testing;
 mod train;
 
+pub use applications::{
+    ClassPartition, DistillationWeights, Partition, ensemble_log_probs, ensemble_weights,
+    partition_per_class,
+};
+pub use candidates::{CandidateInteractions, MAX_CANDIDATE_ENTRIES};
 pub use classifier::{
     CandidateKind, CandidateReport, Classifier, ClassifierChoice, ClassifierConfig,
     ClassifierSearch, MAX_LDA_FEATURES, MAX_TEMPERATURE, MIN_TEMPERATURE, fit_lda, fit_temperature,

@@ -1,5 +1,6 @@
 //! The crate's integration tests, in one binary (burn test binaries are large).
 
+mod applications;
 mod classifier_search;
 mod common;
 mod em;
