@@ -7,7 +7,9 @@
 //!   writes `h(x) = -ln p(x)` of every sample (CSV);
 //! * `lsmi estimate` does it all from features: fits both entropy models and the
 //!   three classifiers with cross-fitting and writes what `decompose` writes;
-//! * `lsmi score` scores new rows with models saved by `estimate --save-models`.
+//! * `lsmi score` scores new rows with models saved by `estimate --save-models`;
+//! * `lsmi partition` splits the rows of a per-sample CSV at a quantile of one
+//!   column (e.g. redundancy-high and redundancy-low halves).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -26,6 +28,7 @@ mod input;
 mod json;
 mod npy;
 mod output;
+mod partition;
 mod progress;
 mod report;
 mod score;
@@ -94,6 +97,16 @@ enum Command {
     /// Writes the same files as `estimate`: per-sample values to --out (CSV) and the
     /// means to --summary (JSON), and prints the means.
     Score(score::ScoreArgs),
+    /// Split the rows of a per-sample CSV at a quantile of one column.
+    ///
+    /// Reads the CSV that `estimate`, `score` or `decompose` write with --out and
+    /// splits its rows by the column --by (r, u1, u2, s, or any other column) at
+    /// the quantile --quantile: low.txt gets the rows whose value is at most the
+    /// k-th smallest value, k = ceil(Q n), together with every row tied with it;
+    /// high.txt gets the others. Each file holds one 0-based row index per line, in
+    /// increasing order. With --per-class each class (the `label` column) is split
+    /// at its own quantile. Prints the threshold and the size of each side.
+    Partition(partition::PartitionArgs),
 }
 
 fn main() -> ExitCode {
@@ -114,6 +127,7 @@ fn main() -> ExitCode {
         Command::Entropy(args) => entropy::run(args),
         Command::Estimate(args) => estimate::run(args),
         Command::Score(args) => score::run(args),
+        Command::Partition(args) => partition::run(args),
     };
     match result {
         Ok(text) => {
