@@ -247,14 +247,18 @@ pub struct DistillationWeights {
 /// Per-sample weights of the three classifiers `q(y|x1)`, `q(y|x2)`, `q(y|x1,x2)`
 /// in an ensemble, from label-free interactions (e.g.
 /// [`CandidateInteractions::expected`](crate::CandidateInteractions::expected)):
-/// `[n, 3]`, each row `softmax(β · (i1, i2, i12))`, i.e.
-/// `softmax(β · (r + u1, r + u2, r + u1 + u2 + s))`.
+/// `[n, 3]`, each row `softmax(β · (u1, u2, s))`.
 ///
-/// Every classifier holds the redundancy, so `r` cancels: the weights depend on
-/// `u1`, `u2` and `u1 + u2 + s`, the information each model has beyond what all
-/// share. A modality that is misinformative on a row (negative unique part)
-/// loses weight there. `β = 0` gives equal weights; `β` (the `sharpness`, in
-/// 1/nat) is best chosen on held-out rows.
+/// Each model is weighted by the kind of information that calls for it: a row
+/// whose information is unique to modality `k` (`u_k` large) leans on that
+/// modality's classifier, a synergistic row (`s` large) on the joint one, and a
+/// row where a modality is misinformative (negative `u_k`) leans away from it.
+/// Redundancy does not enter: every model holds it. `β = 0` gives equal weights;
+/// `β` (the `sharpness`, in 1/nat) is best chosen on held-out rows.
+///
+/// Why not weight by each model's own information `i_k`: under the joint
+/// classifier's posterior, `E i12 − E i_k = KL(p(·|x1,x2) ‖ q(·|x_k)) ≥ 0`, so
+/// the joint model would always win, however poor it is.
 ///
 /// # Errors
 ///
@@ -263,10 +267,14 @@ pub fn ensemble_weights(interactions: &Interactions, sharpness: f64) -> Result<T
     if !(sharpness.is_finite() && sharpness >= 0.0) {
         return LsmiError::invalid_config("sharpness", sharpness, "must be finite and ≥ 0");
     }
-    let t = interactions.terms();
-    let n = interactions.len();
-    let stacked = Tensor::stack::<2>(vec![t.i1().clone(), t.i2().clone(), t.i12().clone()], 1);
-    debug_assert_eq!(stacked.dims(), [n, 3]);
+    let stacked = Tensor::stack::<2>(
+        vec![
+            interactions.u1().clone(),
+            interactions.u2().clone(),
+            interactions.s().clone(),
+        ],
+        1,
+    );
     Ok(softmax(stacked.mul_scalar(sharpness), 1))
 }
 

@@ -109,6 +109,11 @@ struct ReadmeDoctests;
 #[doc = include_str!("../docs/testing.md")]
 struct TestingDoctests;
 
+/// The applications page's code blocks, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/applications.md")]
+struct ApplicationsDoctests;
+
 /// The guide's code blocks, compiled as doc tests.
 #[cfg(doctest)]
 #[doc = include_str!("../docs/guide.md")]
