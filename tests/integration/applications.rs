@@ -109,6 +109,29 @@ fn candidates_from_exact_posteriors_are_the_exact_per_label_decomposition() {
             assert!((total - row.terms().i12()).abs() < 1e-5);
             assert!(*row.terms().i12() > -1e-5, "E i12 = {}", row.terms().i12());
         }
+        // The shift at the true labels is the exact labelled decomposition minus
+        // the exact posterior expectation.
+        let shift = candidates
+            .shift_at_labels(labels(&sample.labels, &device))
+            .unwrap()
+            .to_host()
+            .unwrap();
+        for (j, &y) in sample.labels.iter().enumerate() {
+            for column in Column::ALL {
+                let mean: f64 = (0..c)
+                    .map(|k| {
+                        (exact[j][k].values()[4] + log_prior[k]).exp()
+                            * exact[j][k].decompose().column(column)
+                    })
+                    .sum();
+                let want = exact[j][y as usize].decompose().column(column) - mean;
+                let found = shift.column(column)[j];
+                assert!(
+                    (found - want).abs() < 4e-4 * (1.0 + want.abs()),
+                    "{name}: shift of {column}[{j}] = {found} but exactly {want}"
+                );
+            }
+        }
         // Shifts at labels average to zero under the posterior.
         let mut weighted = vec![[0.0f64; 11]; n];
         for y in 0..c as i64 {
@@ -396,7 +419,7 @@ fn distillation_weights_are_positive_parts_with_mean_one() {
 #[test]
 fn ensemble_weights_follow_the_information_each_model_adds() {
     let device = &cpu_devices()[0].1;
-    // Row 0: modality 1 informative (u1 > 0), row 1: modality 2; row 2: synergy.
+    // Row 0: modality 1 informative, row 1: modality 2; row 2: synergy.
     let terms = PointwiseTerms::from_slices(
         &[1.0, 1.0, 1.0],
         &[2.0, 2.0, 2.0],
@@ -415,10 +438,21 @@ fn ensemble_weights_follow_the_information_each_model_adds() {
         assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-6);
         assert!(e.iter().all(|v| (v - 1.0 / 3.0).abs() < 1e-6));
     }
-    // softmax(2 · (i1, i2, i12)) computed by hand for row 0: (1, 0, 1).
-    let z = 2.0 * (2.0f64).exp() + 1.0;
-    assert!((w[0][0] - 2.0f64.exp() / z).abs() < 1e-5 && (w[0][1] - 1.0 / z).abs() < 1e-5);
-    assert!(w[1][1] > w[1][0] && w[2][2] > w[2][0] && w[2][2] > w[2][1]);
+    // By hand: row 0 has h1 < h2 and h1 − i1 < h2 − i2, so r = i1 = 1, u1 = 0,
+    // u2 = −1 (modality 2 misinforms), s = 1; weights softmax(2 · (0, −1, 1)).
+    let z = 1.0 + (-2.0f64).exp() + 2.0f64.exp();
+    let want = [1.0 / z, (-2.0f64).exp() / z, 2.0f64.exp() / z];
+    for (found, want) in w[0].iter().zip(want) {
+        assert!(
+            (found - want).abs() < 1e-5,
+            "row 0: {:?} against {want:?}",
+            w[0]
+        );
+    }
+    assert!(w[0][0] > w[0][1], "the misinforming modality loses weight");
+    // Row 1: u2 = 1 (unique to x2): x2's model leads; row 2: synergy: the joint.
+    assert!(w[1][1] > w[1][0] && w[1][1] > w[1][2], "{:?}", w[1]);
+    assert!(w[2][2] > w[2][0] && w[2][2] > w[2][1], "{:?}", w[2]);
     assert!(ensemble_weights(&interactions, -1.0).is_err());
 
     // The mixture's log-probabilities, by hand.
