@@ -10,7 +10,7 @@ use crate::check;
 use crate::error::{LsmiError, Result};
 use crate::estimator::{FittedLsmi, LsmiModels, Scores};
 use crate::pmi::ClassPrior;
-use crate::pointwise::{self, Interactions, PointwiseTerms, Value};
+use crate::pointwise::{self, Interactions, PointwiseTerms};
 
 /// The most entries `n · C` one candidate matrix may hold: 2²⁴ (16 777 216).
 ///
@@ -19,18 +19,6 @@ use crate::pointwise::{self, Interactions, PointwiseTerms, Value};
 /// the cap bounds it at about 0.9 GiB. For more rows, compute the candidates of
 /// row chunks ([`LsmiModels::candidates`] takes any rows).
 pub const MAX_CANDIDATE_ENTRIES: usize = 1 << 24;
-
-impl Value for Tensor<2> {
-    fn minus(self, other: Self) -> Self {
-        self - other
-    }
-    fn minimum(self, other: Self) -> Self {
-        self.min_pair(other)
-    }
-    fn plus(self, shift: f64) -> Self {
-        self.add_scalar(shift)
-    }
-}
 
 /// The LSMI decomposition of every row for every candidate label `y'`, in nats.
 ///
@@ -164,6 +152,18 @@ impl CandidateInteractions {
             logits12: log_softmax(logits12, 1),
         };
         Self::from_scores(scores, prior.clone())
+    }
+
+    /// [`from_logits`](Self::from_logits) on the outputs of fitted models.
+    fn from_model_scores(scores: Scores, prior: &ClassPrior) -> Result<Self> {
+        Self::from_logits(
+            scores.h1,
+            scores.h2,
+            scores.logits1,
+            scores.logits2,
+            scores.logits12,
+            prior,
+        )
     }
 
     /// The candidates from checked entropies and log-probabilities.
@@ -344,15 +344,7 @@ impl LsmiModels {
     pub fn candidates(&self, x1: Tensor<2>, x2: Tensor<2>) -> Result<CandidateInteractions> {
         let rows = check_features(&x1, &x2, self.feature_counts())?;
         check_size(rows, self.prior().num_classes())?;
-        let scores = self.mixture_scores(x1, x2)?;
-        CandidateInteractions::from_logits(
-            scores.h1,
-            scores.h2,
-            scores.logits1,
-            scores.logits2,
-            scores.logits12,
-            self.prior(),
-        )
+        CandidateInteractions::from_model_scores(self.mixture_scores(x1, x2)?, self.prior())
     }
 }
 
@@ -387,14 +379,7 @@ impl FittedLsmi {
         ] {
             check_same_rows(what, now, then)?;
         }
-        CandidateInteractions::from_logits(
-            scores.h1,
-            scores.h2,
-            scores.logits1,
-            scores.logits2,
-            scores.logits12,
-            models.prior(),
-        )
+        CandidateInteractions::from_model_scores(scores, models.prior())
     }
 }
 

@@ -122,6 +122,22 @@ pub(crate) struct Scores {
     pub(crate) logits12: Tensor<2>,
 }
 
+impl Scores {
+    /// LSMI of the scored rows at `labels`, against the prior of `pmi`.
+    fn decompose(self, labels: Tensor<1, Int>, pmi: &LogitPmi) -> Result<Interactions> {
+        let terms = PointwiseTerms::from_logits(
+            self.h1,
+            self.h2,
+            self.logits1,
+            self.logits2,
+            self.logits12,
+            labels,
+            pmi,
+        )?;
+        Lsmi.decompose(terms)
+    }
+}
+
 /// The rows each cross-fitting set scores: the rows in a seeded random order,
 /// cut into `sets` contiguous blocks (one block of every row for `sets = 1`).
 /// The same seed and `n` give the same folds, so the folds of a fit can be
@@ -348,17 +364,8 @@ impl LsmiConfig {
         }
         let scores = held_out_scores(&models, &folds, &x1, &x2)?;
         let pmi = LogitPmi::new(prior.clone());
-        let terms = PointwiseTerms::from_logits(
-            scores.h1,
-            scores.h2,
-            scores.logits1,
-            scores.logits2,
-            scores.logits12,
-            labels,
-            &pmi,
-        )?;
         Ok(FittedLsmi {
-            interactions: Lsmi.decompose(terms)?,
+            interactions: scores.decompose(labels, &pmi)?,
             models: LsmiModels {
                 sets: models,
                 pmi,
@@ -816,17 +823,7 @@ impl LsmiModels {
         check::same_length("labels", labels.dims()[0], "x1", rows)?;
         check::features("x1", d1, self.dims.0)?;
         check::features("x2", d2, self.dims.1)?;
-        let scores = self.mixture_scores(x1, x2)?;
-        let terms = PointwiseTerms::from_logits(
-            scores.h1,
-            scores.h2,
-            scores.logits1,
-            scores.logits2,
-            scores.logits12,
-            labels,
-            &self.pmi,
-        )?;
-        Lsmi.decompose(terms)
+        self.mixture_scores(x1, x2)?.decompose(labels, &self.pmi)
     }
 
     /// New rows (shapes already checked) scored by the mixture of the sets: the

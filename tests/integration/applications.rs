@@ -5,12 +5,11 @@
 use lsmi::burn::tensor::{Tensor, TensorData};
 use lsmi::synthetic::{ClassMeans, GaussianFamily};
 use lsmi::{
-    CandidateInteractions, ClassPrior, ClassifierConfig, Column, FitConfig, KnifeConfig,
-    LsmiConfig, LsmiError, MAX_CANDIDATE_ENTRIES, Partition, PointwiseTerms, ensemble_log_probs,
-    ensemble_weights, partition_per_class,
+    CandidateInteractions, ClassPrior, Column, LsmiError, MAX_CANDIDATE_ENTRIES, Partition,
+    PointwiseTerms, ensemble_log_probs, ensemble_weights, partition_per_class,
 };
 
-use crate::common::{cpu_devices, labels, matrix, read, vector};
+use crate::common::{cpu_devices, labels, matrix, quick, read, vector};
 
 /// Rows `[n, C]` of a matrix tensor, on the host.
 fn read_matrix(tensor: &Tensor<2>) -> Vec<Vec<f64>> {
@@ -157,22 +156,6 @@ fn candidates_from_exact_posteriors_are_the_exact_per_label_decomposition() {
     }
 }
 
-/// A small, fast configuration.
-fn quick(classes: usize) -> LsmiConfig {
-    LsmiConfig::new(classes)
-        .with_folds(3)
-        .with_knife(
-            KnifeConfig::new(1)
-                .with_kernels(2)
-                .with_fit(FitConfig::new().with_epochs(3)),
-        )
-        .with_classifier(
-            ClassifierConfig::new()
-                .with_hidden(vec![8])
-                .with_fit(FitConfig::new().with_epochs(5).with_batch_size(64)),
-        )
-}
-
 #[test]
 fn fitted_candidates_at_the_true_labels_are_the_fitted_decomposition() {
     let family = family();
@@ -239,15 +222,10 @@ fn candidate_inputs_are_checked() {
     let prior = ClassPrior::new(vec![0.5, 0.5]).unwrap();
     let h = || vector(&[1.0, 2.0], device);
     let logits = || matrix(&[0.0, 1.0, 2.0, 0.5], 2, 2, device);
-    let err = CandidateInteractions::from_logits(
-        h(),
-        h(),
-        matrix(&[0.0; 6], 2, 3, device),
-        logits(),
-        logits(),
-        &prior,
-    )
-    .unwrap_err();
+    let refused = |logits1, logits2, prior: &ClassPrior| {
+        CandidateInteractions::from_logits(h(), h(), logits1, logits2, logits(), prior).unwrap_err()
+    };
+    let err = refused(matrix(&[0.0; 6], 2, 3, device), logits(), &prior);
     assert!(
         matches!(
             err,
@@ -259,21 +237,13 @@ fn candidate_inputs_are_checked() {
         "{err}"
     );
     let zero = ClassPrior::new(vec![1.0, 0.0]).unwrap();
-    let err = CandidateInteractions::from_logits(h(), h(), logits(), logits(), logits(), &zero)
-        .unwrap_err();
+    let err = refused(logits(), logits(), &zero);
     assert!(
         matches!(err, LsmiError::ZeroPriorClass { class: 1, .. }),
         "{err}"
     );
-    let err = CandidateInteractions::from_logits(
-        h(),
-        h(),
-        logits(),
-        matrix(&[0.0, f32::NAN, 0.0, 0.0], 2, 2, device),
-        logits(),
-        &prior,
-    )
-    .unwrap_err();
+    let nan = matrix(&[0.0, f32::NAN, 0.0, 0.0], 2, 2, device);
+    let err = refused(logits(), nan, &prior);
     assert!(
         matches!(
             err,
