@@ -30,6 +30,8 @@ fn main() -> lsmi::Result<()> {
     let seeds: u64 = value("--seeds").map_or(1, |v| v.parse().expect("--seeds takes an integer"));
     let cases = value("--cases").unwrap_or("gaussian-c10-d10,embedded-c10-d10-D64".into());
     let presets = value("--presets").unwrap_or("default,search".into());
+    let threads: usize =
+        value("--threads").map_or(0, |v| v.parse().expect("--threads takes an integer"));
     let device = lsmi::default_device();
     println!("n = {n}, 5-fold cross-fitting, device {device:?}\n");
     println!(
@@ -54,7 +56,8 @@ fn main() -> lsmi::Result<()> {
                     "reference" => LsmiConfig::reference(case.classes()),
                     other => panic!("unknown preset {other}"),
                 }
-                .with_seed(seed);
+                .with_seed(seed)
+                .with_threads(threads);
                 let labels = Tensor::<1, Int>::from_data(
                     TensorData::new(sample.labels.clone(), [n]),
                     &device,

@@ -145,34 +145,36 @@ impl CandidateInteractions {
         check::term("h1", &h1)?;
         check::term("h2", &h2)?;
         let scores = Scores {
-            h1,
-            h2,
-            logits1: log_softmax(logits1, 1),
-            logits2: log_softmax(logits2, 1),
-            logits12: log_softmax(logits12, 1),
+            h: vec![h1, h2],
+            log_probs: [logits1, logits2, logits12]
+                .map(|logits| log_softmax(logits, 1))
+                .to_vec(),
         };
         Self::from_scores(scores, prior.clone())
     }
 
     /// [`from_logits`](Self::from_logits) on the outputs of fitted models.
     fn from_model_scores(scores: Scores, prior: &ClassPrior) -> Result<Self> {
+        // Two modalities: two entropies, three classifiers.
+        let (h, p) = (&scores.h, &scores.log_probs);
         Self::from_logits(
-            scores.h1,
-            scores.h2,
-            scores.logits1,
-            scores.logits2,
-            scores.logits12,
+            h[0].clone(),
+            h[1].clone(),
+            p[0].clone(),
+            p[1].clone(),
+            p[2].clone(),
             prior,
         )
     }
 
     /// The candidates from checked entropies and log-probabilities.
     fn from_scores(scores: Scores, prior: ClassPrior) -> Result<Self> {
-        let [n, classes] = scores.logits1.dims();
-        let device = scores.h1.device();
+        let [n, classes] = scores.log_probs[0].dims();
+        let device = scores.h[0].device();
         let surprisal: Vec<f32> = prior.surprisal().iter().map(|&h| h as f32).collect();
         let h_y = check::vector(surprisal, &device).reshape([1, classes]);
-        let log_probs = [scores.logits1, scores.logits2, scores.logits12];
+        let p = &scores.log_probs;
+        let log_probs = [p[0].clone(), p[1].clone(), p[2].clone()];
         let [i1, i2, i12] = [0, 1, 2].map(|k| log_probs[k].clone() + h_y.clone());
         for (what, from, i) in [
             ("i1", "logits1", &i1),
@@ -200,7 +202,13 @@ impl CandidateInteractions {
             })?;
         }
         let repeat = |h: Tensor<1>| h.reshape([n, 1]).repeat_dim(1, classes);
-        let terms = PointwiseTerms::unchecked(repeat(scores.h1), repeat(scores.h2), i1, i2, i12);
+        let terms = PointwiseTerms::unchecked(
+            repeat(scores.h[0].clone()),
+            repeat(scores.h[1].clone()),
+            i1,
+            i2,
+            i12,
+        );
         Ok(Self {
             candidates: pointwise::lsmi(terms),
             log_probs,
@@ -374,8 +382,8 @@ impl FittedLsmi {
         check_size(rows, models.prior().num_classes())?;
         let scores = models.held_out_scores(&x1, &x2)?;
         for (what, now, then) in [
-            ("h1", &scores.h1, fitted.terms().h1()),
-            ("h2", &scores.h2, fitted.terms().h2()),
+            ("h1", &scores.h[0], fitted.terms().h1()),
+            ("h2", &scores.h[1], fitted.terms().h2()),
         ] {
             check_same_rows(what, now, then)?;
         }

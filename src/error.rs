@@ -145,6 +145,23 @@ pub enum LsmiError {
         /// What they are needed for.
         reason: &'static str,
     },
+    /// Something is wrong with one view of a
+    /// [pairwise](crate::LsmiConfig::fit_pairwise) analysis (its features, or a
+    /// model fitted on them); `source` says what, naming the view's features `x`.
+    #[error("view {view}: {source}")]
+    View {
+        /// The view (0-based, the order the views were given in).
+        view: usize,
+        /// What was wrong with it.
+        source: Box<LsmiError>,
+    },
+    /// A [pairwise](crate::LsmiConfig::fit_pairwise) analysis was given fewer
+    /// than two views.
+    #[error("too few views: {views} (a pairwise analysis needs at least 2)")]
+    TooFewViews {
+        /// The number of views given.
+        views: usize,
+    },
     /// A hyper-parameter is out of its valid range.
     #[error("invalid configuration: {field} = {value}: {reason}")]
     InvalidConfig {

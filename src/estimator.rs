@@ -14,6 +14,7 @@ use crate::decompose::{Decomposer, Lsmi};
 use crate::entropy::{Covariance, Entropy, Knife, KnifeConfig, MixtureSearch};
 use crate::error::{LsmiError, Result};
 use crate::ops::log_sum_exp;
+use crate::parallel;
 use crate::pmi::{ClassPrior, LabelPrior, LogitPmi};
 use crate::pointwise::{Interactions, PointwiseTerms};
 use crate::rng::SeededRng;
@@ -53,6 +54,12 @@ pub struct LsmiConfig {
     /// temperature-calibrated, instead of fitting `classifier`.
     #[config(default = "None")]
     pub classifier_search: Option<ClassifierSearch>,
+    /// Folds fitted at the same time, each on its own thread (0: as many as the
+    /// machine has cores, at most `folds`). The folds are independent, so the
+    /// result is the same, bit for bit, for every value; progress reports of
+    /// different folds then interleave.
+    #[config(default = 0)]
+    pub threads: usize,
 }
 
 /// How the five models of one set were built, to describe them and to load them
@@ -77,21 +84,88 @@ pub struct FitStage {
     pub fold: usize,
     /// The number of model sets (`folds`, or 1 in-sample).
     pub folds: usize,
-    /// `"knife1"`, `"knife2"`, `"classifier1"`, `"classifier2"` or `"classifier12"`.
+    /// `"knife1"`, `"knife2"`, `"classifier1"`, `"classifier2"` or `"classifier12"`;
+    /// in a [pairwise](LsmiConfig::fit_pairwise) fit `"knife"`, `"classifier"` or
+    /// `"joint classifier"` (`step` says of which view or pair).
     pub model: &'static str,
-    /// The epoch just finished.
+    /// The model's place (0-based) among the `steps` models of its set, in the
+    /// order they are fitted: the entropy model of every view, then the classifier
+    /// of every view, then the joint classifier of every pair of views (pairs
+    /// `(a, b)`, `a < b`, in lexicographic order). For two modalities, the order
+    /// of `model`'s five names.
+    pub step: usize,
+    /// The number of models of a set: `2M + M(M−1)/2` for `M` views (5 for two).
+    pub steps: usize,
+    /// The epoch just finished. A model chosen by a search
+    /// ([`LsmiConfig::entropy_search`], [`LsmiConfig::classifier_search`]) reports
+    /// once, when chosen: epoch 1 of 1, both losses the chosen candidate's
+    /// held-out loss, learning rate 0.
     pub epoch: EpochProgress,
+    /// Whether the model is fitted: every model's last report, which repeats the
+    /// epoch it stopped at (early stopping may end a fit before its last epoch).
+    /// Models of different folds may be fitted at the same time (see
+    /// [`LsmiConfig::threads`]): count these to know how many are done.
+    pub finished: bool,
 }
 
-/// The models fitted on one training split.
+/// The models fitted on one training split, for `M` views (modalities): an
+/// entropy model and a classifier per view, and a joint classifier per pair of
+/// views, pairs in the order of [`view_pairs`]. For two modalities: `knife1`,
+/// `knife2`; `classifier1`, `classifier2`, `classifier12`.
 #[derive(Debug, Clone)]
 struct Models {
-    knife1: Knife,
-    knife2: Knife,
-    classifier1: Classifier,
-    classifier2: Classifier,
-    classifier12: Classifier,
+    /// One per view.
+    knives: Vec<Knife>,
+    /// One per view, then one per pair of views.
+    classifiers: Vec<Classifier>,
     architecture: Architecture,
+}
+
+/// One fitted model of a set, with its architecture and description.
+#[allow(clippy::large_enum_variant)] // a handful per fit
+enum Fitted {
+    Knife(Knife, KnifeConfig, String),
+    Classifier(Classifier, ClassifierConfig, String),
+}
+
+impl Models {
+    /// The set from its models in step order (see `LsmiConfig::fit_model`).
+    fn assemble(fitted: impl Iterator<Item = Fitted>, views: usize) -> Models {
+        let mut knives = Vec::with_capacity(views);
+        let mut classifiers = Vec::new();
+        let mut architecture = Architecture {
+            knives: Vec::with_capacity(views),
+            classifiers: Vec::new(),
+            descriptions: Vec::new(),
+        };
+        for model in fitted {
+            match model {
+                Fitted::Knife(knife, config, description) => {
+                    knives.push(knife);
+                    architecture.knives.push(config);
+                    architecture.descriptions.push(description);
+                }
+                Fitted::Classifier(classifier, config, description) => {
+                    classifiers.push(classifier);
+                    architecture.classifiers.push(config);
+                    architecture.descriptions.push(description);
+                }
+            }
+        }
+        Models {
+            knives,
+            classifiers,
+            architecture,
+        }
+    }
+}
+
+/// Every pair `(a, b)`, `a < b`, of `views` views, in lexicographic order: the
+/// order of the joint classifiers of a [`Models`].
+pub(crate) fn view_pairs(views: usize) -> Vec<(usize, usize)> {
+    (0..views)
+        .flat_map(|a| (a + 1..views).map(move |b| (a, b)))
+        .collect()
 }
 
 /// A short description of a KNIFE fitted by Adam with `config`.
@@ -112,30 +186,12 @@ fn describe_classifier(config: &ClassifierConfig) -> String {
     }
 }
 
-/// Each model's per-sample outputs on some rows: surprisals `[m]` and the three
-/// classifiers' log-probabilities `[m, C]` (log-softmax of their logits).
+/// Each model's per-sample outputs on some rows: `h` of every view, and the
+/// log-probabilities `ln q(y|·)` of every classifier, in the order of
+/// [`Models::classifiers`].
 pub(crate) struct Scores {
-    pub(crate) h1: Tensor<1>,
-    pub(crate) h2: Tensor<1>,
-    pub(crate) logits1: Tensor<2>,
-    pub(crate) logits2: Tensor<2>,
-    pub(crate) logits12: Tensor<2>,
-}
-
-impl Scores {
-    /// LSMI of the scored rows at `labels`, against the prior of `pmi`.
-    fn decompose(self, labels: Tensor<1, Int>, pmi: &LogitPmi) -> Result<Interactions> {
-        let terms = PointwiseTerms::from_logits(
-            self.h1,
-            self.h2,
-            self.logits1,
-            self.logits2,
-            self.logits12,
-            labels,
-            pmi,
-        )?;
-        Lsmi.decompose(terms)
-    }
+    pub(crate) h: Vec<Tensor<1>>,
+    pub(crate) log_probs: Vec<Tensor<2>>,
 }
 
 /// The rows each cross-fitting set scores: the rows in a seeded random order,
@@ -150,22 +206,22 @@ pub(crate) fn fold_rows(seed: u64, n: usize, sets: usize) -> Vec<Vec<usize>> {
     folds
 }
 
-/// Every row scored by the set of models of its fold (`folds` from
+/// Every row of `views` scored by the set of models of its fold (`folds` from
 /// [`fold_rows`], one fold per set), in the order of the input rows.
-fn held_out_scores(
-    sets: &[Models],
-    folds: &[Vec<usize>],
-    x1: &Tensor<2>,
-    x2: &Tensor<2>,
-) -> Result<Scores> {
-    let device = x1.device();
-    let n = x1.dims()[0];
-    let pick =
-        |x: &Tensor<2>, rows: &[usize]| x.clone().select(0, train::index_tensor(rows, &device));
+fn held_out_scores(sets: &[Models], folds: &[Vec<usize>], views: &[Tensor<2>]) -> Result<Scores> {
+    let device = views[0].device();
+    let n = views[0].dims()[0];
     let parts = sets
         .iter()
         .zip(folds)
-        .map(|(models, rows)| models.score(pick(x1, rows), pick(x2, rows)))
+        .map(|(set, rows)| {
+            let index = train::index_tensor(rows, &device);
+            let picked: Vec<Tensor<2>> = views
+                .iter()
+                .map(|x| x.clone().select(0, index.clone()))
+                .collect();
+            set.score(&picked)
+        })
         .collect::<Result<Vec<_>>>()?;
     // Put the fold outputs back in the order of the input rows.
     let mut inverse = vec![0; n];
@@ -173,22 +229,43 @@ fn held_out_scores(
         inverse[row] = position;
     }
     let back = train::index_tensor(&inverse, &device);
-    let gather1 = |f: fn(&Scores) -> Tensor<1>| {
-        Tensor::cat(parts.iter().map(f).collect(), 0).select(0, back.clone())
-    };
-    let gather2 = |f: fn(&Scores) -> Tensor<2>| {
-        Tensor::cat(parts.iter().map(f).collect(), 0).select(0, back.clone())
-    };
-    Ok(Scores {
-        h1: gather1(|s| s.h1.clone()),
-        h2: gather1(|s| s.h2.clone()),
-        logits1: gather2(|s| s.logits1.clone()),
-        logits2: gather2(|s| s.logits2.clone()),
-        logits12: gather2(|s| s.logits12.clone()),
-    })
+    fn gather<const D: usize>(parts: Vec<Tensor<D>>, back: &Tensor<1, Int>) -> Tensor<D> {
+        Tensor::cat(parts, 0).select(0, back.clone())
+    }
+    let h = (0..views.len())
+        .map(|v| gather(parts.iter().map(|s| s.h[v].clone()).collect(), &back))
+        .collect();
+    let log_probs = (0..parts[0].log_probs.len())
+        .map(|k| {
+            gather(
+                parts.iter().map(|s| s.log_probs[k].clone()).collect(),
+                &back,
+            )
+        })
+        .collect();
+    Ok(Scores { h, log_probs })
+}
+
+impl Scores {
+    /// LSMI of two scored modalities at `labels`, against the prior of `pmi`.
+    fn decompose(self, labels: Tensor<1, Int>, pmi: &LogitPmi) -> Result<Interactions> {
+        let (h, p) = (&self.h, &self.log_probs);
+        let terms = PointwiseTerms::from_logits(
+            h[0].clone(),
+            h[1].clone(),
+            p[0].clone(),
+            p[1].clone(),
+            p[2].clone(),
+            labels,
+            pmi,
+        )?;
+        Lsmi.decompose(terms)
+    }
 }
 
 impl Models {
+    /// The record names of a two-modality set, in the order of the knives, then
+    /// the classifiers.
     const NAMES: [&'static str; 5] = [
         "knife1",
         "knife2",
@@ -197,20 +274,105 @@ impl Models {
         "classifier12",
     ];
 
-    fn score(&self, x1: Tensor<2>, x2: Tensor<2>) -> Result<Scores> {
-        let joint = Tensor::cat(vec![x1.clone(), x2.clone()], 1);
-        Ok(Scores {
-            h1: self.knife1.pointwise_entropy(x1.clone())?,
-            h2: self.knife2.pointwise_entropy(x2.clone())?,
-            logits1: log_softmax_rows(self.classifier1.forward(x1)?),
-            logits2: log_softmax_rows(self.classifier2.forward(x2)?),
-            logits12: log_softmax_rows(self.classifier12.forward(joint)?),
-        })
+    /// Scores the same rows of every view (`views[v]: [m, d_v]`).
+    fn score(&self, views: &[Tensor<2>]) -> Result<Scores> {
+        let h = self
+            .knives
+            .iter()
+            .zip(views)
+            .map(|(knife, x)| knife.pointwise_entropy(x.clone()))
+            .collect::<Result<Vec<_>>>()?;
+        let inputs = views.iter().cloned().chain(joint_inputs(views));
+        let log_probs = self
+            .classifiers
+            .iter()
+            .zip(inputs)
+            .map(|(classifier, x)| Ok(log_softmax_rows(classifier.forward(x)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Scores { h, log_probs })
     }
+}
+
+/// The joint classifiers' inputs `[x_a, x_b]`, one per pair of [`view_pairs`].
+fn joint_inputs(views: &[Tensor<2>]) -> impl Iterator<Item = Tensor<2>> + '_ {
+    view_pairs(views.len())
+        .into_iter()
+        .map(|(a, b)| Tensor::cat(vec![views[a].clone(), views[b].clone()], 1))
 }
 
 fn log_softmax_rows(logits: Tensor<2>) -> Tensor<2> {
     burn::tensor::activation::log_softmax(logits, 1)
+}
+
+/// How the inputs of a cross-fit are named in its errors.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Naming {
+    /// The two modalities of [`LsmiConfig::fit`]: `x1`, `x2`.
+    TwoModalities,
+    /// Views by index: errors about one view are wrapped in [`LsmiError::View`].
+    Views,
+}
+
+impl Naming {
+    /// The name of view `v` in a check's error.
+    fn name(self, v: usize) -> &'static str {
+        match self {
+            Naming::TwoModalities => ["x1", "x2"][v.min(1)],
+            Naming::Views => "x",
+        }
+    }
+
+    /// The name of the view the others are compared with.
+    fn reference(self) -> &'static str {
+        match self {
+            Naming::TwoModalities => "x1",
+            Naming::Views => "view 0",
+        }
+    }
+
+    /// `err`, about view `v`, as it is reported.
+    fn about(self, v: usize, err: LsmiError) -> LsmiError {
+        match self {
+            Naming::TwoModalities => err,
+            Naming::Views => LsmiError::View {
+                view: v,
+                source: Box::new(err),
+            },
+        }
+    }
+}
+
+/// What cross-fitting gives: the models of every set, and every row's scores by
+/// the set that did not see it (rows in input order).
+pub(crate) struct CrossFit {
+    models: Vec<Models>,
+    scores: Scores,
+    prior: ClassPrior,
+}
+
+impl CrossFit {
+    /// `h` of every view, per row.
+    pub(crate) fn entropies(&self) -> &[Tensor<1>] {
+        &self.scores.h
+    }
+
+    /// `ln q(y|·)` of every classifier (one per view, then one per pair).
+    pub(crate) fn log_probs(&self) -> &[Tensor<2>] {
+        &self.scores.log_probs
+    }
+
+    /// The label prior fitted on the labels.
+    pub(crate) fn prior(&self) -> &ClassPrior {
+        &self.prior
+    }
+
+    /// What each set's models are, in the order they were fitted.
+    pub(crate) fn descriptions(&self) -> Vec<Vec<String>> {
+        self.models
+            .iter()
+            .map(|m| m.architecture.descriptions.clone())
+            .collect()
+    }
 }
 
 impl LsmiConfig {
@@ -305,39 +467,72 @@ impl LsmiConfig {
         progress: &mut dyn FnMut(&FitStage),
     ) -> Result<FittedLsmi> {
         let start = Instant::now();
+        let dims = (x1.dims()[1], x2.dims()[1]);
+        let fit = self.cross_fit(&[x1, x2], labels.clone(), Naming::TwoModalities, progress)?;
+        let pmi = LogitPmi::new(fit.prior.clone());
+        Ok(FittedLsmi {
+            interactions: fit.scores.decompose(labels, &pmi)?,
+            models: LsmiModels {
+                sets: fit.models,
+                pmi,
+                dims,
+                config: self.clone(),
+            },
+            wall_time: start.elapsed(),
+        })
+    }
+
+    /// Checks the configuration and the inputs, then fits, for every
+    /// cross-fitting fold (or once, in-sample), an entropy model and a classifier
+    /// per view and a joint classifier per pair of views, and scores the fold's
+    /// rows with them: the machinery [`fit`](Self::fit) and
+    /// [`fit_pairwise`](Self::fit_pairwise) share. With two views it is exactly
+    /// what [`fit`](Self::fit) fits (same folds, same seeds).
+    pub(crate) fn cross_fit(
+        &self,
+        views: &[Tensor<2>],
+        labels: Tensor<1, Int>,
+        naming: Naming,
+        progress: &mut dyn FnMut(&FitStage),
+    ) -> Result<CrossFit> {
         self.validate()?;
-        let [n, d1] = x1.dims();
-        let d2 = x2.dims()[1];
-        check::non_empty("x1", n)?;
-        check::same_length("x2", x2.dims()[0], "x1", n)?;
-        check::finite("x1", &x1)?;
-        check::finite("x2", &x2)?;
+        let n = views.first().map_or(0, |x| x.dims()[0]);
+        check::non_empty(naming.name(0), n).map_err(|e| naming.about(0, e))?;
+        for (v, x) in views.iter().enumerate().skip(1) {
+            check::same_length(naming.name(v), x.dims()[0], naming.reference(), n)
+                .map_err(|e| naming.about(v, e))?;
+        }
+        for (v, x) in views.iter().enumerate() {
+            check::finite(naming.name(v), x).map_err(|e| naming.about(v, e))?;
+        }
         let host_labels = check::labels("labels", &labels, self.num_classes)?;
-        check::same_length("labels", host_labels.len(), "x1", n)?;
+        check::same_length("labels", host_labels.len(), naming.reference(), n)?;
         let prior = match self.uniform_prior {
             true => LabelPrior::Uniform,
             false => LabelPrior::Empirical,
         }
         .resolve(&host_labels, self.num_classes)?;
-        let device = x1.device();
+        let device = views[0].device();
 
         let sets = if self.in_sample { 1 } else { self.folds };
         // Two rows per fold, counted without wrapping for absurd fold counts.
         let needed = self.folds.saturating_mul(2);
         if !self.in_sample && n < needed {
-            return Err(LsmiError::TooFewRows {
-                what: "x1",
-                rows: n,
-                needed,
-                reason: "two rows per cross-fitting fold",
-            });
+            return Err(naming.about(
+                0,
+                LsmiError::TooFewRows {
+                    what: naming.name(0),
+                    rows: n,
+                    needed,
+                    reason: "two rows per cross-fitting fold",
+                },
+            ));
         }
+        // Every fold's scored rows, and the rows its models are fitted on: the
+        // other folds' (in the seeded order), or every row in-sample.
         let folds = fold_rows(self.seed, n, sets);
-        let mut models = Vec::with_capacity(sets);
-        for fold in 0..sets {
-            // In-sample, the one set is fitted on every row; cross-fitted, on the
-            // other folds' rows (in the seeded order).
-            let train_rows: Vec<usize> = match self.in_sample {
+        let splits: Vec<Vec<usize>> = (0..sets)
+            .map(|fold| match self.in_sample {
                 true => folds[0].clone(),
                 false => folds
                     .iter()
@@ -345,35 +540,60 @@ impl LsmiConfig {
                     .filter(|&(other, _)| other != fold)
                     .flat_map(|(_, rows)| rows.iter().copied())
                     .collect(),
+            })
+            .collect();
+        let pairs = view_pairs(views.len());
+        let steps = 2 * views.len() + pairs.len();
+        // One job per model of every fold, fold by fold: the models are
+        // independent, so any number of threads gives the same models.
+        let fit_one = |job: usize, progress: &mut dyn FnMut(&FitStage)| -> Result<Fitted> {
+            let (fold, step) = (job / steps, job % steps);
+            let rows = train::index_tensor(&splits[fold], &device);
+            let pick = |v: usize| views[v].clone().select(0, rows.clone());
+            let input = match step {
+                s if s < views.len() => pick(s),
+                s if s < 2 * views.len() => pick(s - views.len()),
+                s => {
+                    let (a, b) = pairs[s - 2 * views.len()];
+                    Tensor::cat(vec![pick(a), pick(b)], 1)
+                }
             };
-            let pick = |x: &Tensor<2>| {
-                x.clone()
-                    .select(0, train::index_tensor(&train_rows, &device))
-            };
-            models.push(
-                self.fit_models(
-                    fold,
-                    sets,
-                    (pick(&x1), pick(&x2)),
-                    labels
-                        .clone()
-                        .select(0, train::index_tensor(&train_rows, &device)),
-                    progress,
-                )?,
-            );
-        }
-        let scores = held_out_scores(&models, &folds, &x1, &x2)?;
-        let pmi = LogitPmi::new(prior.clone());
-        Ok(FittedLsmi {
-            interactions: scores.decompose(labels, &pmi)?,
-            models: LsmiModels {
-                sets: models,
-                pmi,
-                dims: (d1, d2),
-                config: self.clone(),
-            },
-            wall_time: start.elapsed(),
+            let labels = labels.clone().select(0, rows.clone());
+            self.fit_model(
+                (fold, sets),
+                step,
+                views.len(),
+                input,
+                labels,
+                naming,
+                progress,
+            )
+        };
+        let mut fitted = parallel::run(
+            sets * steps,
+            self.worker_threads(sets * steps),
+            &fit_one,
+            progress,
+        )?
+        .into_iter();
+        let models: Vec<Models> = (0..sets)
+            .map(|_| Models::assemble(fitted.by_ref().take(steps), views.len()))
+            .collect();
+        let scores = held_out_scores(&models, &folds, views)?;
+        Ok(CrossFit {
+            models,
+            scores,
+            prior,
         })
+    }
+
+    /// The number of folds fitted at once (see [`threads`](Self::threads)).
+    fn worker_threads(&self, sets: usize) -> usize {
+        let threads = match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            t => t,
+        };
+        threads.clamp(1, sets.max(1))
     }
 
     /// The architecture of a set fitted without searches.
@@ -396,95 +616,112 @@ impl LsmiConfig {
         config
     }
 
-    fn fit_models(
+    /// Fits the models of one set (`fold` of `folds`) on the training rows of
+    /// every view.
+    /// Fits model `step` of the set of fold `fold` (of `folds`) on `x`: for
+    /// `M = views` views, steps `0..M` are the views' entropy models, `M..2M`
+    /// their classifiers, the rest the joint classifiers of the pairs of views.
+    #[allow(clippy::too_many_arguments)]
+    fn fit_model(
         &self,
-        fold: usize,
-        folds: usize,
-        (x1, x2): (Tensor<2>, Tensor<2>),
+        (fold, folds): (usize, usize),
+        step: usize,
+        views: usize,
+        x: Tensor<2>,
         labels: Tensor<1, Int>,
+        naming: Naming,
         progress: &mut dyn FnMut(&FitStage),
-    ) -> Result<Models> {
-        // Distinct, reproducible seeds for every model of every fold.
-        let seed = |model: u64| self.seed.wrapping_mul(1_000_003) + 10 * fold as u64 + model;
-        let report = |model: &'static str| {
-            move |epoch: &EpochProgress| FitStage {
-                fold,
-                folds,
-                model,
-                epoch: *epoch,
-            }
+    ) -> Result<Fitted> {
+        let steps = 2 * views + view_pairs(views).len();
+        // Distinct, reproducible seeds for every model of every fold (the stride
+        // of 10 per fold is that of two modalities' five models).
+        let stride = steps.max(10) as u64;
+        let seed = self
+            .seed
+            .wrapping_mul(1_000_003)
+            .wrapping_add(stride.wrapping_mul(fold as u64))
+            .wrapping_add(step as u64);
+        let model = match naming {
+            Naming::TwoModalities => Models::NAMES[step.min(4)],
+            Naming::Views if step < views => "knife",
+            Naming::Views if step < 2 * views => "classifier",
+            Naming::Views => "joint classifier",
         };
-        let knife = |dim: usize, s: u64| {
-            let mut config = self.knife_for(dim);
-            config.fit.seed = s;
-            config
+        let stage = |epoch: &EpochProgress, finished: bool| FitStage {
+            fold,
+            folds,
+            model,
+            step,
+            steps,
+            epoch: *epoch,
+            finished,
         };
-        let classifier = |s: u64| {
-            let mut config = self.classifier.clone();
-            config.fit.seed = s;
-            config
+        // Errors of a view's own models name the view.
+        let about = |e| match step < 2 * views {
+            true => naming.about(step % views, e),
+            false => e,
         };
-        let (d1, d2) = (x1.dims()[1], x2.dims()[1]);
-        let joint = Tensor::cat(vec![x1.clone(), x2.clone()], 1);
+        // The last epoch reported by a trained model; a searched one reports once,
+        // when chosen, as epoch 1 of 1 with the chosen candidate's held-out loss.
+        let mut last: Option<EpochProgress> = None;
+        let mut epoch = |e: &EpochProgress| {
+            last = Some(*e);
+            progress(&stage(e, false));
+        };
+        let chosen = |loss: f64| EpochProgress {
+            epoch: 1,
+            epochs: 1,
+            train_loss: loss,
+            holdout_loss: Some(loss),
+            learning_rate: 0.0,
+        };
         let c = self.num_classes;
-        let mut descriptions = Vec::with_capacity(5);
-        let mut fit_knife =
-            |index: usize, x: Tensor<2>, dim: usize| -> Result<(Knife, KnifeConfig)> {
-                let seed = seed(index as u64);
-                match &self.entropy_search {
-                    Some(search) => {
-                        let (knife, choice) = search.clone().with_seed(seed).fit(x)?;
-                        descriptions.push(choice.description.clone());
-                        Ok((knife, choice.knife_config(dim)))
-                    }
-                    None => {
-                        let config = knife(dim, seed);
-                        let stage = report(Models::NAMES[index]);
-                        let (model, _) =
-                            config.fit_with_progress(x, &mut |e| progress(&stage(e)))?;
-                        descriptions.push(describe_knife(&config));
-                        Ok((model, config))
-                    }
+        let dim = x.dims()[1];
+        let (fitted, search_loss) =
+            match (step < views, &self.entropy_search, &self.classifier_search) {
+                (true, Some(search), _) => {
+                    let (knife, choice) = search.clone().with_seed(seed).fit(x).map_err(about)?;
+                    let loss = choice.holdout_nll;
+                    (
+                        Fitted::Knife(knife, choice.knife_config(dim), choice.description),
+                        Some(loss),
+                    )
+                }
+                (true, None, _) => {
+                    let mut config = self.knife_for(dim);
+                    config.fit.seed = seed;
+                    let (knife, _) = config.fit_with_progress(x, &mut epoch).map_err(about)?;
+                    let description = describe_knife(&config);
+                    (Fitted::Knife(knife, config, description), None)
+                }
+                (false, _, Some(search)) => {
+                    let (model, choice) = search
+                        .clone()
+                        .with_seed(seed)
+                        .fit(x, labels, c)
+                        .map_err(about)?;
+                    let loss = choice.calibrated_loss;
+                    (
+                        Fitted::Classifier(model, choice.config.clone(), choice.describe()),
+                        Some(loss),
+                    )
+                }
+                (false, _, None) => {
+                    let mut config = self.classifier.clone();
+                    config.fit.seed = seed;
+                    let (model, _) = config
+                        .fit_with_progress(x, labels, c, &mut epoch)
+                        .map_err(about)?;
+                    let description = describe_classifier(&config);
+                    (Fitted::Classifier(model, config, description), None)
                 }
             };
-        let (knife1, knife_config1) = fit_knife(0, x1.clone(), d1)?;
-        let (knife2, knife_config2) = fit_knife(1, x2.clone(), d2)?;
-        let mut fit_classifier = |index: usize,
-                                  x: Tensor<2>|
-         -> Result<(Classifier, ClassifierConfig)> {
-            let seed = seed(index as u64);
-            match &self.classifier_search {
-                Some(search) => {
-                    let (model, choice) =
-                        search.clone().with_seed(seed).fit(x, labels.clone(), c)?;
-                    descriptions.push(choice.describe());
-                    Ok((model, choice.config.clone()))
-                }
-                None => {
-                    let config = classifier(seed);
-                    let stage = report(Models::NAMES[index]);
-                    let (model, _) = config
-                        .fit_with_progress(x, labels.clone(), c, &mut |e| progress(&stage(e)))?;
-                    descriptions.push(describe_classifier(&config));
-                    Ok((model, config))
-                }
-            }
+        let end = match search_loss {
+            Some(loss) => chosen(loss),
+            None => last.unwrap_or(chosen(f64::NAN)),
         };
-        let (classifier1, config1) = fit_classifier(2, x1)?;
-        let (classifier2, config2) = fit_classifier(3, x2)?;
-        let (classifier12, config12) = fit_classifier(4, joint)?;
-        Ok(Models {
-            knife1,
-            knife2,
-            classifier1,
-            classifier2,
-            classifier12,
-            architecture: Architecture {
-                knives: vec![knife_config1, knife_config2],
-                classifiers: vec![config1, config2, config12],
-                descriptions,
-            },
-        })
+        progress(&stage(&end, true));
+        Ok(fitted)
     }
 
     /// Loads the models saved with [`FittedLsmi::save`] (or [`LsmiModels::save`])
@@ -555,11 +792,15 @@ impl LsmiConfig {
                 let [k1, k2] = [0, 1].map(|k| architecture.knives[k].clone());
                 let [c1, c2, c12] = [0, 1, 2].map(|k| architecture.classifiers[k].clone());
                 Ok(Models {
-                    knife1: k1.load(file("knife1"), device)?,
-                    knife2: k2.load(file("knife2"), device)?,
-                    classifier1: c1.load(file("classifier1"), d1, c, device)?,
-                    classifier2: c2.load(file("classifier2"), d2, c, device)?,
-                    classifier12: c12.load(file("classifier12"), d1 + d2, c, device)?,
+                    knives: vec![
+                        k1.load(file("knife1"), device)?,
+                        k2.load(file("knife2"), device)?,
+                    ],
+                    classifiers: vec![
+                        c1.load(file("classifier1"), d1, c, device)?,
+                        c2.load(file("classifier2"), d2, c, device)?,
+                        c12.load(file("classifier12"), d1 + d2, c, device)?,
+                    ],
                     architecture,
                 })
             })
@@ -832,31 +1073,30 @@ impl LsmiModels {
         let scores = self
             .sets
             .iter()
-            .map(|m| m.score(x1.clone(), x2.clone()))
+            .map(|m| m.score(&[x1.clone(), x2.clone()]))
             .collect::<Result<Vec<_>>>()?;
         let sets = scores.len() as f64;
         // −ln mean_f exp(−h_f) and ln mean_f p_f(y|x), stable.
-        let mean_density = |f: fn(&Scores) -> Tensor<1>| {
-            let stacked = Tensor::stack::<2>(scores.iter().map(|s| f(s).neg()).collect(), 1);
+        let mean_density = |v: usize| {
+            let stacked =
+                Tensor::stack::<2>(scores.iter().map(|s| s.h[v].clone().neg()).collect(), 1);
             let m = stacked.dims()[0];
             log_sum_exp(stacked, 1)
                 .reshape([m])
                 .sub_scalar(sets.ln())
                 .neg()
         };
-        let mean_probs = |f: fn(&Scores) -> Tensor<2>| {
-            let stacked = Tensor::stack::<3>(scores.iter().map(f).collect(), 2);
+        let mean_probs = |k: usize| {
+            let stacked =
+                Tensor::stack::<3>(scores.iter().map(|s| s.log_probs[k].clone()).collect(), 2);
             let [m, c, _] = stacked.dims();
             log_sum_exp(stacked, 2)
                 .reshape([m, c])
                 .sub_scalar(sets.ln())
         };
         Ok(Scores {
-            h1: mean_density(|s| s.h1.clone()),
-            h2: mean_density(|s| s.h2.clone()),
-            logits1: mean_probs(|s| s.logits1.clone()),
-            logits2: mean_probs(|s| s.logits2.clone()),
-            logits12: mean_probs(|s| s.logits12.clone()),
+            h: vec![mean_density(0), mean_density(1)],
+            log_probs: vec![mean_probs(0), mean_probs(1), mean_probs(2)],
         })
     }
 
@@ -865,7 +1105,7 @@ impl LsmiModels {
     /// [`fold_rows`] rebuilt from the configuration's seed.
     pub(crate) fn held_out_scores(&self, x1: &Tensor<2>, x2: &Tensor<2>) -> Result<Scores> {
         let folds = fold_rows(self.config.seed, x1.dims()[0], self.sets.len());
-        held_out_scores(&self.sets, &folds, x1, x2)
+        held_out_scores(&self.sets, &folds, &[x1.clone(), x2.clone()])
     }
 
     /// Saves every model (burn records), the prior and the configuration into the
@@ -894,11 +1134,12 @@ impl LsmiModels {
         remove(&dir.join(META_FILE))?;
         for (set, models) in self.sets.iter().enumerate() {
             let file = |name: &str| dir.join(model_file(set, name));
-            models.knife1.save(file("knife1"))?;
-            models.knife2.save(file("knife2"))?;
-            models.classifier1.save(file("classifier1"))?;
-            models.classifier2.save(file("classifier2"))?;
-            models.classifier12.save(file("classifier12"))?;
+            let [knife1, knife2, classifier1, classifier2, classifier12] = Self::RECORDS;
+            models.knives[0].save(file(knife1))?;
+            models.knives[1].save(file(knife2))?;
+            models.classifiers[0].save(file(classifier1))?;
+            models.classifiers[1].save(file(classifier2))?;
+            models.classifiers[2].save(file(classifier12))?;
             for name in Self::RECORDS {
                 // On disk before `lsmi.json` names them.
                 let path = file(name);
@@ -943,6 +1184,8 @@ mod serde_tests {
             fold: 1,
             folds: 5,
             model: "knife2",
+            step: 1,
+            steps: 5,
             epoch: EpochProgress {
                 epoch: 2,
                 epochs: 30,
@@ -950,8 +1193,10 @@ mod serde_tests {
                 holdout_loss: None,
                 learning_rate: 3e-3,
             },
+            finished: true,
         };
         let json: serde_json::Value = serde_json::to_value(stage).unwrap();
+        assert_eq!(json["finished"], true);
         assert_eq!(json["fold"], 1);
         assert_eq!(json["folds"], 5);
         assert_eq!(json["model"], "knife2");

@@ -48,6 +48,7 @@ mod candidates;
 mod check;
 mod classifier;
 mod decompose;
+mod dequantize;
 mod device;
 mod entropy;
 mod error;
@@ -55,6 +56,8 @@ mod estimator;
 mod online;
 mod ops;
 mod oracle;
+mod pairwise;
+mod parallel;
 mod pmi;
 mod pointwise;
 mod rng;
@@ -77,6 +80,7 @@ pub use classifier::{
     nll_at_temperature,
 };
 pub use decompose::{Adjusted, Decomposer, Lsmi};
+pub use dequantize::{DiscreteColumn, dequantize};
 #[doc(hidden)]
 pub use device::cpu_devices;
 #[cfg(any(feature = "flex", feature = "ndarray"))]
@@ -92,6 +96,7 @@ pub use error::{LsmiError, Result};
 pub use estimator::{FitStage, FittedLsmi, LsmiConfig, LsmiModels};
 pub use online::{OnlineConfig, OnlineLsmi};
 pub use oracle::{Gate, JointPmf, MAX_ENTRIES, OracleDecomposition, OracleEvent};
+pub use pairwise::{PairInteractions, PairwiseLsmi, ViewSummary};
 pub use pmi::{ClassPrior, LabelPrior, LogitPmi, MAX_CLASSES, Pmi};
 pub use pointwise::{Column, Interactions, MAX_TERM, PointwiseTerms};
 #[doc(hidden)]

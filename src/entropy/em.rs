@@ -4,25 +4,30 @@
 //! also whitened by the Cholesky factor `L` of their second-moment matrix, so that
 //! every direction has unit variance and `f32` sums resolve thin components (a
 //! low-rank-plus-noise covariance has eigenvalues `10⁵` apart in standardised
-//! units). Each iteration, on the device and in row chunks:
+//! units). Every Gaussian log-density is linear in the features
+//! `F = [1, u, q(u)]` (`q(u)`: the products `u_a u_b`, `a ≤ b`, or for diagonal
+//! covariances the squares `u_j²`; see [`Design`]), so each iteration is two GEMMs
+//! per row chunk on the device:
 //!
-//! * E-step: the per-kernel terms `ln π_k + ln N_k(u)` (the model's own
-//!   [`Knife::log_joint_standardised`]), their log-sum-exp (the log-likelihood)
-//!   and the responsibilities `r_ik`;
-//! * M-step: `N_k = Σ_i r_ik` and `Σ_i r_ik u_i` (one GEMM), the new means, then
-//!   the centred scatter `Σ_i r_ik (u_i − μ_k)(u_i − μ_k)ᵀ` (one batched GEMM).
+//! * E-step: `F W` gives every `ln π_k + ln N_k(u)` at once (`W` built on the
+//!   host from the parameters); their log-sum-exp is the log-likelihood, and the
+//!   responsibilities `R` follow;
+//! * M-step: `Rᵀ F` gives `N_k`, `Σ_i r_ik u_i` and `Σ_i r_ik q(u_i)`.
 //!
-//! On the host in `f64`: weights `π_k = N_k / n`, a ridge `ε I` on each covariance
-//! (shared across components for [`Covariance::Tied`]), and the conversion to
-//! KNIFE's precision factor `A_k = C_k⁻¹ L⁻¹` with `C_k Cᵀ_k = Σ_k` (lower
-//! triangular with a positive diagonal, `A_kᵀA_k` the precision in standardised
-//! units): `s_k = diag(A_k)`, `T_k = A_k diag(s_k)⁻¹` below the diagonal,
-//! weight logits `ln π_k`.
+//! On the host in `f64`: weights `π_k = N_k / n`, means, covariances centred
+//! around the new means, a ridge `ε I` on each (one pooled covariance for
+//! [`Covariance::Tied`], whose quadratic term `uᵀPu` is shared by the kernels and
+//! computed once per row), and the conversion to KNIFE's precision factor
+//! `A_k = C_k⁻¹ L⁻¹` with `C_k Cᵀ_k = Σ_k` (lower triangular with a positive
+//! diagonal, `A_kᵀA_k` the precision in standardised units): `s_k = diag(A_k)`,
+//! `T_k = A_k diag(s_k)⁻¹` below the diagonal, weight logits `ln π_k`.
 
 use std::time::{Duration, Instant};
 
 use burn::config::Config;
-use burn::tensor::{Device, Tensor, TensorData};
+use std::f64::consts::TAU;
+
+use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::knife::{Covariance, Knife, KnifeParts};
 use super::linalg;
@@ -31,6 +36,7 @@ use crate::error::{LsmiError, Result};
 use crate::ops::log_sum_exp;
 use crate::rng::SeededRng;
 use crate::standardize::Standardizer;
+use crate::train;
 
 /// Elements of the largest `[K, rows, d]` or `[rows, K·d]` intermediate.
 const CHUNK_ELEMENTS: usize = 1 << 22;
@@ -55,9 +61,10 @@ pub struct EmConfig {
     /// Upper bound on the EM iterations.
     #[config(default = 200)]
     pub max_iterations: usize,
-    /// Stop when the training mean log-likelihood `ℓ` changes by at most
-    /// `tolerance · max(1, |ℓ|)` between iterations.
-    #[config(default = 1e-6)]
+    /// Stop when the training mean log-likelihood per row changes by at most
+    /// `tolerance` nats between iterations (an absolute tolerance: the scale of
+    /// `ℓ` itself depends on the units and dimension of `x`, its changes do not).
+    #[config(default = 1e-5)]
     pub tolerance: f64,
     /// Added to every covariance's diagonal, in whitened (full, tied) or
     /// standardised (diagonal) units, where the data have unit variance.
@@ -133,9 +140,9 @@ impl EmConfig {
         self.validate()?;
         let start = Instant::now();
         let frame = Frame::fit(&x, self.covariance, &self.settings())?;
-        let u = frame.to_fit_units(&x);
-        let state = State::seeded(&u, self.kernels, self.covariance, self.seed)?;
-        let fit = run(&u, state, &self.settings())?;
+        let design = Design::new(&frame, &x)?;
+        let state = State::seeded(&design, self.kernels, self.covariance, self.seed)?;
+        let fit = run(&design, state, &self.settings())?;
         let knife = frame.knife(&fit.state, &x.device())?;
         let report = EmReport {
             iterations: fit.iterations,
@@ -247,13 +254,14 @@ impl Frame {
         Ok(frame)
     }
 
-    /// `u` for rows `x` (unchecked).
-    pub(crate) fn to_fit_units(&self, x: &Tensor<2>) -> Tensor<2> {
+    /// `(z, u)` for rows `x` (unchecked).
+    fn to_fit_units(&self, x: &Tensor<2>) -> (Tensor<2>, Tensor<2>) {
         let z = self.standardizer.apply(x.clone());
-        match &self.unwhiten_t {
-            Some(t) => z.matmul(t.clone()),
-            None => z,
-        }
+        let u = match &self.unwhiten_t {
+            Some(t) => z.clone().matmul(t.clone()),
+            None => z.clone(),
+        };
+        (z, u)
     }
 
     /// The model in the units of `x` for a state fitted in this frame.
@@ -284,14 +292,17 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// k-means++ seeding (`D²` sampling from the rows of `u`), then one M-step
-    /// from the hard assignment of every row to its nearest seed.
+    /// k-means++ seeding (`D²` sampling from the standardised rows, see
+    /// [`Design`]), then one M-step from the hard assignment of every row to its
+    /// nearest seed.
     pub(crate) fn seeded(
-        u: &Tensor<2>,
+        design: &Design,
         kernels: usize,
         kind: Covariance,
         seed: u64,
     ) -> Result<Self> {
+        debug_assert_eq!(design.diagonal, kind == Covariance::Diagonal);
+        let u = &design.seeding;
         let [rows, dim] = u.dims();
         if rows < kernels {
             return Err(LsmiError::TooFewRows {
@@ -313,6 +324,7 @@ impl State {
         let mut rng = SeededRng::new(seed ^ 0x0E11_5EED);
         let mut means: Vec<f64> = Vec::with_capacity(kernels * dim);
         let first = rng.below(rows);
+        let mut picks = vec![first];
         means.extend(row(first).iter().map(|&v| f64::from(v)));
         let mut nearest = vec![0usize; rows];
         let mut best: Vec<f64> = (0..rows).map(|i| distance(i, &means[..dim])).collect();
@@ -345,6 +357,7 @@ impl State {
                 }
             }
             let (_, pick, distances) = chosen.unwrap_or_default();
+            picks.push(pick);
             means.extend(row(pick).iter().map(|&v| f64::from(v)));
             for (i, dist) in distances.into_iter().enumerate() {
                 if dist < best[i] {
@@ -353,6 +366,13 @@ impl State {
                 }
             }
         }
+        // A seed no row is nearest to (duplicated rows) keeps its own row, in fit units.
+        let means = read_f64(
+            design
+                .u
+                .clone()
+                .select(0, train::index_tensor(&picks, &u.device())),
+        )?;
         let fallback = State {
             kind,
             kernels,
@@ -366,22 +386,10 @@ impl State {
             },
             ridge: 0.0,
         };
-        let device = u.device();
-        let mut hard = vec![0f32; rows * kernels];
-        nearest
-            .iter()
-            .enumerate()
-            .for_each(|(i, &k)| hard[i * kernels + k] = 1.0);
-        let hard = Tensor::<2>::from_data(TensorData::new(hard, [rows, kernels]), &device);
-        let chunk = chunk_rows(kernels, dim);
-        let resp: Vec<Tensor<2>> = (0..rows)
-            .step_by(chunk)
-            .map(|start| hard.clone().narrow(0, start, chunk.min(rows - start)))
-            .collect();
-        let first_moments = first_moments(u, &resp)?;
+        let moments = design.hard_moments(&nearest, kernels)?;
         // A ridge of 1e-3 (the data have unit variance) keeps seeds with a
         // single row proper; EM's own ridge takes over from the first iteration.
-        m_step(u, &resp, &first_moments, &fallback, 1e-3)
+        m_step(&moments, &fallback, design, 1e-3)
     }
 
     /// The KNIFE parameters in standardised units, `z = L u`.
@@ -411,14 +419,8 @@ impl State {
             ),
             Covariance::Full | Covariance::Tied => {
                 let factor = |sigma: &[f64]| -> Result<(Vec<f32>, Vec<f32>)> {
-                    let c = linalg::cholesky(sigma, d).map_err(|_| {
-                        not_positive_definite(&Settings {
-                            max_iterations: 1,
-                            tolerance: 0.0,
-                            ridge: self.ridge,
-                            scale_floor: 1.0,
-                        })
-                    })?;
+                    let c = linalg::cholesky(sigma, d)
+                        .map_err(|_| not_positive_definite_ridge(self.ridge))?;
                     let mut m = linalg::lower_inverse(&c, d);
                     if let Some(inverse) = whitening_inverse {
                         m = linalg::matmul(&m, inverse, d);
@@ -469,32 +471,13 @@ pub(crate) struct Fitted {
     pub mean_log_likelihood: Vec<f64>,
 }
 
-/// EM iterations from `state` on the rows `u` (fit units).
-pub(crate) fn run(u: &Tensor<2>, mut state: State, settings: &Settings) -> Result<Fitted> {
-    let [rows, dim] = u.dims();
-    let device = u.device();
-    let chunk = chunk_rows(state.kernels, dim);
-    let chunks: Vec<Tensor<2>> = (0..rows)
-        .step_by(chunk)
-        .map(|start| u.clone().narrow(0, start, chunk.min(rows - start)))
-        .collect();
+/// EM iterations from `state` on the rows of `design` (fit units).
+pub(crate) fn run(design: &Design, mut state: State, settings: &Settings) -> Result<Fitted> {
     let mut history = Vec::new();
     let mut converged = false;
     for iteration in 0..settings.max_iterations {
-        let model = Knife::from_parts(
-            state.parts(None, None)?,
-            Standardizer::identity(dim, &device),
-            &device,
-        );
-        let mut total = Tensor::<1>::zeros([1], &device);
-        let mut resp = Vec::with_capacity(chunks.len());
-        for part in &chunks {
-            let joint = model.log_joint_standardised(part.clone());
-            let norm = log_sum_exp(joint.clone(), 1);
-            total = total + norm.clone().sum();
-            resp.push((joint - norm).exp());
-        }
-        let mean = f64::from(check::read_f32(total)?[0]) / rows as f64;
+        let (total, moments) = design.expectation(&state)?;
+        let mean = total / design.rows as f64;
         if !mean.is_finite() {
             return Err(LsmiError::NonFinite {
                 what: "EM training log-likelihood",
@@ -504,10 +487,9 @@ pub(crate) fn run(u: &Tensor<2>, mut state: State, settings: &Settings) -> Resul
         }
         let previous = history.last().copied();
         history.push(mean);
-        let moments = first_moments_chunked(&chunks, &resp)?;
-        state = m_step_chunked(&chunks, &resp, &moments, &state, settings.ridge)?;
+        state = m_step(&moments, &state, design, settings.ridge)?;
         if let Some(previous) = previous
-            && (mean - previous).abs() <= settings.tolerance * mean.abs().max(1.0)
+            && (mean - previous).abs() <= settings.tolerance
         {
             converged = true;
             break;
@@ -521,154 +503,369 @@ pub(crate) fn run(u: &Tensor<2>, mut state: State, settings: &Settings) -> Resul
     })
 }
 
-/// Rows per chunk so that `[K, rows, d]` and `[rows, K·d]` stay small.
-fn chunk_rows(kernels: usize, dim: usize) -> usize {
-    (CHUNK_ELEMENTS / (kernels * dim)).max(1)
+/// The rows in fit units and the features both EM steps multiply,
+/// `F = [1, u, q(u)]`: `q(u)` holds the products `u_a u_b` (`a ≤ b`) for full and
+/// tied covariances, the squares `u_j²` for diagonal ones.
+///
+/// Every Gaussian log-density is linear in these features,
+/// `ln π_k + ln N_k(u) = F · w_k` (see [`weight_matrix`]), so the E-step's
+/// `[rows, K]` terms are one GEMM `F W`, and the M-step's sufficient statistics
+/// (`N_k`, `Σ_i r_ik u_i`, `Σ_i r_ik q(u_i)`) are one more, `Rᵀ F`; nothing of
+/// size `rows × K × d` is formed. The moments are summed over row chunks in `f64`
+/// on the host, and the covariances are centred there (the data have unit
+/// variance in fit units, so the subtraction loses little).
+pub(crate) struct Design {
+    diagonal: bool,
+    dim: usize,
+    pub rows: usize,
+    /// The standardised rows `z` (before whitening), where k-means++ seeds the
+    /// components: whitening gives every direction unit variance, so in
+    /// low-rank-plus-noise data the many noise directions would swamp the
+    /// distances between clusters.
+    seeding: Tensor<2>,
+    /// `u`, whole.
+    u: Tensor<2>,
+    /// Row chunks of `u`.
+    chunks: Vec<Tensor<2>>,
+    /// The features of every chunk, when they fit in [`CACHE_ELEMENTS`].
+    features: Option<Vec<Tensor<2>>>,
+    /// Columns of the flattened `u ⊗ u` kept in `q(u)` (full and tied).
+    pairs: Option<Tensor<1, Int>>,
+    /// `Σ_i q(u_i)` (full and tied; empty for diagonal), for the tied M-step.
+    second_total: Vec<f64>,
 }
 
-/// `N_k` and `Σ_i r_ik u_i`, host.
-struct FirstMoments {
-    counts: Vec<f64>,
-    sums: Vec<f64>,
-}
+/// Elements of all the features of a [`Design`] beyond which they are rebuilt
+/// chunk by chunk at every iteration instead of kept.
+const CACHE_ELEMENTS: usize = 1 << 26;
 
-/// The rows of `u` cut as the responsibility chunks `resp` are.
-fn row_chunks(u: &Tensor<2>, resp: &[Tensor<2>]) -> Vec<Tensor<2>> {
-    let mut start = 0;
-    let chunks = resp
-        .iter()
-        .map(|r| {
-            let len = r.dims()[0];
-            let part = u.clone().narrow(0, start, len);
-            start += len;
-            part
-        })
-        .collect();
-    debug_assert_eq!(start, u.dims()[0]);
-    chunks
-}
-
-fn first_moments(u: &Tensor<2>, resp: &[Tensor<2>]) -> Result<FirstMoments> {
-    first_moments_chunked(&row_chunks(u, resp), resp)
-}
-
-fn first_moments_chunked(chunks: &[Tensor<2>], resp: &[Tensor<2>]) -> Result<FirstMoments> {
-    let mut counts: Option<Tensor<2>> = None;
-    let mut sums: Option<Tensor<2>> = None;
-    for (u, r) in chunks.iter().zip(resp) {
-        let c = r.clone().sum_dim(0); // [1, K]
-        let s = r.clone().transpose().matmul(u.clone()); // [K, d]
-        counts = Some(counts.map_or(c.clone(), |acc| acc + c));
-        sums = Some(sums.map_or(s.clone(), |acc| acc + s));
-    }
-    let (Some(counts), Some(sums)) = (counts, sums) else {
-        return Err(LsmiError::Empty {
-            what: "x",
-            unit: "samples",
+impl Design {
+    /// The rows `x` in the fit units of `frame`, with their features.
+    pub(crate) fn new(frame: &Frame, x: &Tensor<2>) -> Result<Self> {
+        let diagonal = frame.whitening.is_none();
+        let (z, u) = frame.to_fit_units(x);
+        let u = &u;
+        let [rows, dim] = u.dims();
+        let device = u.device();
+        let pairs = (!diagonal).then(|| {
+            let index: Vec<usize> = (0..dim)
+                .flat_map(|a| (a..dim).map(move |b| a * dim + b))
+                .collect();
+            train::index_tensor(&index, &device)
         });
-    };
-    Ok(FirstMoments {
-        counts: read_f64(counts)?,
-        sums: read_f64(sums)?,
-    })
-}
-
-fn m_step(
-    u: &Tensor<2>,
-    resp: &[Tensor<2>],
-    moments: &FirstMoments,
-    previous: &State,
-    ridge: f64,
-) -> Result<State> {
-    m_step_chunked(&row_chunks(u, resp), resp, moments, previous, ridge)
-}
-
-/// New weights and means from the first moments, then covariances from the
-/// centred scatter around the new means.
-fn m_step_chunked(
-    chunks: &[Tensor<2>],
-    resp: &[Tensor<2>],
-    moments: &FirstMoments,
-    previous: &State,
-    ridge: f64,
-) -> Result<State> {
-    let (k, d) = (previous.kernels, previous.dim);
-    let rows: f64 = chunks.iter().map(|c| c.dims()[0] as f64).sum();
-    let device = chunks[0].device();
-    let alive: Vec<bool> = moments.counts.iter().map(|&n| n > DEAD_COMPONENT).collect();
-    let floor = 1e-12 * rows;
-    let total: f64 = moments.counts.iter().map(|&n| n.max(floor)).sum();
-    let weights: Vec<f64> = moments
-        .counts
-        .iter()
-        .map(|&n| n.max(floor) / total)
-        .collect();
-    let means: Vec<f64> = (0..k * d)
-        .map(|kj| {
-            let c = kj / d;
-            match alive[c] {
-                true => moments.sums[kj] / moments.counts[c],
-                false => previous.means[kj],
-            }
-        })
-        .collect();
-    let mu = host_matrix_rect(&means, k, d, &device).reshape([k, 1, d]);
-    let diagonal = previous.kind == Covariance::Diagonal;
-    let mut scatter: Option<Tensor<3>> = None;
-    for (u, r) in chunks.iter().zip(resp) {
-        let n = u.dims()[0];
-        let centred = u.clone().reshape([1, n, d]) - mu.clone(); // [K, n, d]
-        let weight = r.clone().transpose().reshape([k, n, 1]);
-        let s = if diagonal {
-            (centred.square() * weight).sum_dim(1) // [K, 1, d]
-        } else {
-            (centred.clone() * weight).swap_dims(1, 2).matmul(centred) // [K, d, d]
+        let mut design = Design {
+            diagonal,
+            dim,
+            rows,
+            u: u.clone(),
+            seeding: z,
+            chunks: Vec::new(),
+            features: None,
+            pairs,
+            second_total: Vec::new(),
         };
-        scatter = Some(scatter.map_or(s.clone(), |acc| acc + s));
+        let width = design.width();
+        let chunk = (CHUNK_ELEMENTS / (dim * dim + width)).max(1);
+        design.chunks = (0..rows)
+            .step_by(chunk)
+            .map(|start| u.clone().narrow(0, start, chunk.min(rows - start)))
+            .collect();
+        if rows.saturating_mul(width) <= CACHE_ELEMENTS {
+            design.features = Some(design.chunks.iter().map(|c| design.build(c)).collect());
+        }
+        if !diagonal {
+            let second = width - 1 - dim;
+            let mut sum = Tensor::<2>::zeros([1, second], &device);
+            for i in 0..design.chunks.len() {
+                sum = sum + design.features(i).narrow(1, 1 + dim, second).sum_dim(0);
+            }
+            design.second_total = read_f64(sum)?;
+        }
+        Ok(design)
     }
-    let scatter = match scatter {
-        Some(s) => read_f64(s)?,
-        None => {
+
+    /// Columns of `F`: `1 + d + d` (diagonal) or `1 + d + d(d + 1)/2`.
+    fn width(&self) -> usize {
+        let d = self.dim;
+        1 + d + if self.diagonal { d } else { d * (d + 1) / 2 }
+    }
+
+    /// `F` for the rows `u`.
+    fn build(&self, u: &Tensor<2>) -> Tensor<2> {
+        let [m, d] = u.dims();
+        let second = match &self.pairs {
+            None => u.clone().square(),
+            Some(pairs) => (u.clone().reshape([m, d, 1]) * u.clone().reshape([m, 1, d]))
+                .reshape([m, d * d])
+                .select(1, pairs.clone()),
+        };
+        Tensor::cat(
+            vec![Tensor::ones([m, 1], &u.device()), u.clone(), second],
+            1,
+        )
+    }
+
+    /// The features of chunk `i`, kept or rebuilt.
+    fn features(&self, i: usize) -> Tensor<2> {
+        match &self.features {
+            Some(features) => features[i].clone(),
+            None => self.build(&self.chunks[i]),
+        }
+    }
+
+    /// Every chunk's features, cut again so that `[rows, kernels]` intermediates
+    /// stay within [`CHUNK_ELEMENTS`].
+    fn parts(&self, kernels: usize) -> impl Iterator<Item = Tensor<2>> + '_ {
+        let most = (CHUNK_ELEMENTS / kernels.max(1)).max(1);
+        (0..self.chunks.len()).flat_map(move |i| {
+            let features = self.features(i);
+            let rows = features.dims()[0];
+            (0..rows)
+                .step_by(most)
+                .map(move |start| features.clone().narrow(0, start, most.min(rows - start)))
+                .collect::<Vec<_>>()
+        })
+    }
+
+    /// The E-step for `state`: the sum over rows of `ln p_u(u)`, and the
+    /// moments `Rᵀ F` (`[K, width]`, row-major) of the responsibilities `R`.
+    ///
+    /// A tied covariance shares its quadratic term `uᵀPu` across the kernels: it
+    /// is computed once per row, and the moments need only the columns `[1, u]`
+    /// (the pooled scatter follows from `Σ_i u_i u_iᵀ`, see [`m_step`]).
+    fn expectation(&self, state: &State) -> Result<(f64, Vec<f64>)> {
+        let k = state.kernels;
+        let device = self.seeding.device();
+        let weights = weight_matrix(state)?;
+        let columns = weights.w.len() / k;
+        let w = host_matrix_rect(&weights.w, columns, k, &device);
+        let shared = weights
+            .shared_precision
+            .map(|p| host_matrix_rect(&p, self.dim, self.dim, &device));
+        let mut total = Tensor::<1>::zeros([1], &device);
+        let mut moments: Option<Tensor<2>> = None;
+        for features in self.parts(k) {
+            let features = features.narrow(1, 0, columns);
+            let mut joint = features.clone().matmul(w.clone()); // [m, K]
+            if let Some(p) = &shared {
+                let u = features.clone().narrow(1, 1, self.dim);
+                let quad = (u.clone().matmul(p.clone()) * u).sum_dim(1); // [m, 1]
+                joint = joint - quad.mul_scalar(0.5);
+            }
+            let norm = log_sum_exp(joint.clone(), 1); // [m, 1]
+            total = total + norm.clone().sum();
+            let resp = (joint - norm).exp();
+            let m = resp.transpose().matmul(features);
+            moments = Some(moments.map_or(m.clone(), |acc| acc + m));
+        }
+        let Some(moments) = moments else {
             return Err(LsmiError::Empty {
                 what: "x",
                 unit: "samples",
             });
+        };
+        let total = f64::from(check::read_f32(total)?[0]);
+        Ok((total, read_f64(moments)?))
+    }
+
+    /// The moments `Rᵀ F` of the hard assignment of row `i` to `nearest[i]`.
+    fn hard_moments(&self, nearest: &[usize], kernels: usize) -> Result<Vec<f64>> {
+        let device = self.seeding.device();
+        let mut start = 0;
+        let mut moments: Option<Tensor<2>> = None;
+        for features in self.parts(kernels) {
+            let m = features.dims()[0];
+            let mut hard = vec![0f32; m * kernels];
+            nearest[start..start + m]
+                .iter()
+                .enumerate()
+                .for_each(|(i, &k)| hard[i * kernels + k] = 1.0);
+            start += m;
+            let hard = Tensor::<2>::from_data(TensorData::new(hard, [m, kernels]), &device);
+            let part = hard.transpose().matmul(features);
+            moments = Some(moments.map_or(part.clone(), |acc| acc + part));
         }
+        match moments {
+            Some(moments) => read_f64(moments),
+            None => Err(LsmiError::Empty {
+                what: "x",
+                unit: "samples",
+            }),
+        }
+    }
+}
+
+/// The E-step's parameters for [`Design::expectation`].
+struct Weights {
+    /// `W`, `[columns, K]` row-major, with `F W = ln π_k + ln N_k(u)` (without
+    /// `−½ uᵀPu` for a tied covariance).
+    w: Vec<f64>,
+    /// The tied covariance's precision `P`, `[d, d]`.
+    shared_precision: Option<Vec<f64>>,
+}
+
+/// The E-step's weights for the features of [`Design`]: for a precision
+/// `P = Σ⁻¹`, `ln N(u; μ, Σ) = −½ uᵀPu + uᵀPμ − ½ μᵀPμ − ½ ln|Σ| − (d/2) ln 2π`,
+/// and `uᵀPu = Σ_a P_aa u_a² + 2 Σ_{a<b} P_ab u_a u_b` (full) or `Σ_a u_a²/v_a`
+/// (diagonal).
+fn weight_matrix(state: &State) -> Result<Weights> {
+    let (k, d) = (state.kernels, state.dim);
+    let columns = 1
+        + d
+        + match state.kind {
+            Covariance::Diagonal => d,
+            Covariance::Full => d * (d + 1) / 2,
+            Covariance::Tied => 0,
+        };
+    let mut w = vec![0.0; columns * k];
+    let constant = -0.5 * d as f64 * TAU.ln();
+    // (precision, ½ ln|Σ|) of one full covariance.
+    let precision = |sigma: &[f64]| -> Result<(Vec<f64>, f64)> {
+        let c = linalg::cholesky(sigma, d).map_err(|_| not_positive_definite_ridge(state.ridge))?;
+        let inverse = linalg::lower_inverse(&c, d);
+        let p = linalg::matmul(&linalg::transpose(&inverse, d), &inverse, d);
+        Ok((p, (0..d).map(|j| c[j * d + j].ln()).sum()))
+    };
+    let tied = match state.kind {
+        Covariance::Tied => Some(precision(&state.covariances)?),
+        _ => None,
+    };
+    for c in 0..k {
+        let mu = &state.means[c * d..(c + 1) * d];
+        let mut set = |row: usize, value: f64| w[row * k + c] = value;
+        let mut log_term = state.weights[c].ln() + constant;
+        if state.kind == Covariance::Diagonal {
+            let variances = &state.covariances[c * d..(c + 1) * d];
+            for (j, (&m, &v)) in mu.iter().zip(variances).enumerate() {
+                set(1 + j, m / v);
+                set(1 + d + j, -0.5 / v);
+                log_term -= 0.5 * (v.ln() + m * m / v);
+            }
+        } else {
+            let owned;
+            let (p, half_log_det) = match &tied {
+                Some(shared) => shared,
+                None => {
+                    owned = precision(&state.covariances[c * d * d..(c + 1) * d * d])?;
+                    &owned
+                }
+            };
+            let p_mu: Vec<f64> = (0..d)
+                .map(|a| (0..d).map(|b| p[a * d + b] * mu[b]).sum())
+                .collect();
+            let mut column = 1 + d;
+            for a in 0..d {
+                set(1 + a, p_mu[a]);
+                if tied.is_some() {
+                    continue;
+                }
+                for b in a..d {
+                    let factor = if a == b { -0.5 } else { -1.0 };
+                    set(column, factor * p[a * d + b]);
+                    column += 1;
+                }
+            }
+            log_term -= half_log_det + 0.5 * (0..d).map(|a| mu[a] * p_mu[a]).sum::<f64>();
+        }
+        w[c] = log_term;
+    }
+    Ok(Weights {
+        w,
+        shared_precision: tied.map(|(p, _)| p),
+    })
+}
+
+/// The M-step from the moments `Rᵀ F` of [`Design`]: weights `N_k / n`, means
+/// `Σ r u / N_k`, covariances `Σ r q(u) / N_k − μ μᵀ` plus the ridge (the tied
+/// one pooled over the kernels). A component whose responsibilities sum to less
+/// than [`DEAD_COMPONENT`], or whose new full covariance is not positive definite
+/// after the ridge, keeps its previous mean and covariance.
+fn m_step(moments: &[f64], previous: &State, design: &Design, ridge: f64) -> Result<State> {
+    let rows = design.rows;
+    let (k, d) = (previous.kernels, previous.dim);
+    let width = moments.len() / k;
+    let row = |c: usize| &moments[c * width..(c + 1) * width];
+    let counts: Vec<f64> = (0..k).map(|c| row(c)[0]).collect();
+    let mut alive: Vec<bool> = counts.iter().map(|&n| n > DEAD_COMPONENT).collect();
+    let floor = 1e-12 * rows as f64;
+    let total: f64 = counts.iter().map(|&n| n.max(floor)).sum();
+    let weights: Vec<f64> = counts.iter().map(|&n| n.max(floor) / total).collect();
+    let mut means: Vec<f64> = (0..k * d)
+        .map(|kj| {
+            let (c, j) = (kj / d, kj % d);
+            match alive[c] {
+                true => row(c)[1 + j] / counts[c],
+                false => previous.means[kj],
+            }
+        })
+        .collect();
+    // The centred second moment of component `c` around its new mean, times N_c.
+    let scatter = |c: usize, means: &[f64]| -> Vec<f64> {
+        let (second, mu) = (&row(c)[1 + d..], &means[c * d..(c + 1) * d]);
+        let mut s = vec![0.0; d * d];
+        let mut column = 0;
+        for a in 0..d {
+            for b in a..d {
+                let value = second[column] - counts[c] * mu[a] * mu[b];
+                s[a * d + b] = value;
+                s[b * d + a] = value;
+                column += 1;
+            }
+        }
+        s
     };
     let covariances = match previous.kind {
         Covariance::Diagonal => (0..k * d)
             .map(|kj| {
-                let c = kj / d;
+                let (c, j) = (kj / d, kj % d);
                 match alive[c] {
-                    true => scatter[kj] / moments.counts[c] + ridge,
+                    true => {
+                        let mu = means[kj];
+                        (row(c)[1 + d + j] / counts[c] - mu * mu).max(0.0) + ridge
+                    }
                     false => previous.covariances[kj],
                 }
             })
             .collect(),
-        Covariance::Full => (0..k)
-            .flat_map(|c| {
-                let block = &scatter[c * d * d..(c + 1) * d * d];
-                let mut sigma: Vec<f64> = match alive[c] {
-                    true => symmetrise(block, d)
-                        .into_iter()
-                        .map(|v| v / moments.counts[c])
-                        .collect(),
-                    false => previous.covariances[c * d * d..(c + 1) * d * d].to_vec(),
-                };
-                if alive[c] {
-                    (0..d).for_each(|j| sigma[j * d + j] += ridge);
-                }
-                sigma
-            })
-            .collect(),
-        Covariance::Tied => {
-            let mut sum = vec![0.0; d * d];
+        Covariance::Full => {
+            let mut covariances = Vec::with_capacity(k * d * d);
             for c in 0..k {
-                sum.iter_mut()
-                    .zip(&scatter[c * d * d..(c + 1) * d * d])
-                    .for_each(|(a, b)| *a += b);
+                let kept = &previous.covariances[c * d * d..(c + 1) * d * d];
+                if !alive[c] {
+                    covariances.extend_from_slice(kept);
+                    continue;
+                }
+                let mut sigma: Vec<f64> = scatter(c, &means)
+                    .into_iter()
+                    .map(|v| v / counts[c])
+                    .collect();
+                (0..d).for_each(|j| sigma[j * d + j] += ridge);
+                if linalg::cholesky(&sigma, d).is_ok() {
+                    covariances.extend(sigma);
+                } else {
+                    alive[c] = false;
+                    means[c * d..(c + 1) * d].copy_from_slice(&previous.means[c * d..(c + 1) * d]);
+                    covariances.extend_from_slice(kept);
+                }
             }
-            let mut sigma: Vec<f64> = symmetrise(&sum, d).into_iter().map(|v| v / rows).collect();
+            covariances
+        }
+        Covariance::Tied => {
+            // Σ_k Σ_i r_ik (u_i − μ_k)(u_i − μ_k)ᵀ = Σ_i u_i u_iᵀ − Σ_k N_k μ_k μ_kᵀ.
+            let mut sigma = vec![0.0; d * d];
+            let mut column = 0;
+            for a in 0..d {
+                for b in a..d {
+                    let between: f64 = (0..k)
+                        .map(|c| counts[c] * means[c * d + a] * means[c * d + b])
+                        .sum();
+                    let value = design.second_total[column] - between;
+                    sigma[a * d + b] = value;
+                    sigma[b * d + a] = value;
+                    column += 1;
+                }
+            }
+            let mut sigma: Vec<f64> = sigma.into_iter().map(|v| v / total).collect();
             (0..d).for_each(|j| sigma[j * d + j] += ridge);
             sigma
         }
@@ -696,9 +893,13 @@ fn m_step_chunked(
 }
 
 fn not_positive_definite(settings: &Settings) -> LsmiError {
+    not_positive_definite_ridge(settings.ridge)
+}
+
+fn not_positive_definite_ridge(ridge: f64) -> LsmiError {
     LsmiError::InvalidConfig {
         field: "ridge",
-        value: settings.ridge.to_string(),
+        value: ridge.to_string(),
         reason: "a covariance is not positive definite even after adding the ridge; \
                  raise it (or check the data for duplicated or collinear features)",
     }
@@ -732,4 +933,166 @@ fn read_f64<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f64>> {
         .into_iter()
         .map(f64::from)
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A random mixture in fit units: means near the rows, covariances
+    /// `B Bᵀ + 0.2 I` (full, tied) or uniform variances (diagonal).
+    fn random_state(kind: Covariance, kernels: usize, dim: usize, rng: &mut SeededRng) -> State {
+        let mut spd = || {
+            let b: Vec<f64> = (0..dim * dim).map(|_| 0.5 * rng.normal()).collect();
+            let mut a = linalg::matmul(&b, &linalg::transpose(&b, dim), dim);
+            (0..dim).for_each(|i| a[i * dim + i] += 0.2);
+            a
+        };
+        let covariances = match kind {
+            Covariance::Full => (0..kernels).flat_map(|_| spd()).collect(),
+            Covariance::Tied => spd(),
+            Covariance::Diagonal => (0..kernels * dim)
+                .map(|i| 0.3 + 0.1 * (i % 7) as f64)
+                .collect(),
+        };
+        let raw: Vec<f64> = (0..kernels).map(|k| 1.0 + k as f64).collect();
+        let total: f64 = raw.iter().sum();
+        State {
+            kind,
+            kernels,
+            dim,
+            weights: raw.iter().map(|w| w / total).collect(),
+            means: (0..kernels * dim).map(|_| rng.normal()).collect(),
+            covariances,
+            ridge: 1e-6,
+        }
+    }
+
+    /// Row-major host copy of a tensor.
+    fn host(x: &Tensor<2>) -> Vec<f64> {
+        read_f64(x.clone()).expect("readable")
+    }
+
+    /// `ln π_k + ln N_k(u)` by the Cholesky route, on the host in `f64`.
+    fn log_joint(state: &State, u: &[f64]) -> Vec<f64> {
+        let d = state.dim;
+        (0..state.kernels)
+            .map(|k| {
+                let mu = &state.means[k * d..(k + 1) * d];
+                let sigma: Vec<f64> = match state.kind {
+                    Covariance::Full => state.covariances[k * d * d..(k + 1) * d * d].to_vec(),
+                    Covariance::Tied => state.covariances.clone(),
+                    Covariance::Diagonal => (0..d * d)
+                        .map(|ij| match ij / d == ij % d {
+                            true => state.covariances[k * d + ij / d],
+                            false => 0.0,
+                        })
+                        .collect(),
+                };
+                let c = linalg::cholesky(&sigma, d).expect("positive definite");
+                // Solve C y = u − μ by forward substitution.
+                let mut y = vec![0.0; d];
+                for i in 0..d {
+                    let s: f64 = (0..i).map(|j| c[i * d + j] * y[j]).sum();
+                    y[i] = (u[i] - mu[i] - s) / c[i * d + i];
+                }
+                let log_det: f64 = (0..d).map(|j| c[j * d + j].ln()).sum();
+                state.weights[k].ln()
+                    - 0.5 * y.iter().map(|v| v * v).sum::<f64>()
+                    - log_det
+                    - 0.5 * d as f64 * TAU.ln()
+            })
+            .collect()
+    }
+
+    /// The GEMM E-step and the moment M-step against a direct `f64` computation
+    /// of the log-likelihood and of the weighted means and covariances.
+    #[test]
+    fn expectation_and_m_step_match_direct_sums() {
+        let device = crate::default_device();
+        let (rows, dim, kernels) = (300, 4, 3);
+        for (seed, kind) in [Covariance::Full, Covariance::Tied, Covariance::Diagonal]
+            .into_iter()
+            .enumerate()
+        {
+            let mut rng = SeededRng::new(seed as u64 + 7);
+            let values: Vec<f32> = (0..rows * dim).map(|_| rng.normal() as f32).collect();
+            let x = Tensor::<2>::from_data(TensorData::new(values, [rows, dim]), &device);
+            let settings = Settings {
+                max_iterations: 1,
+                tolerance: 0.0,
+                ridge: 1e-6,
+                scale_floor: 1e-6,
+            };
+            let frame = Frame::fit(&x, kind, &settings).expect("frame");
+            let design = Design::new(&frame, &x).expect("design");
+            let u = host(&design.u);
+            let state = random_state(kind, kernels, dim, &mut rng);
+
+            let (total, moments) = design.expectation(&state).expect("E-step");
+            let mut expected_total = 0.0;
+            let mut resp = vec![0.0; rows * kernels];
+            for i in 0..rows {
+                let joint = log_joint(&state, &u[i * dim..(i + 1) * dim]);
+                let top = joint.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let norm = top + joint.iter().map(|j| (j - top).exp()).sum::<f64>().ln();
+                expected_total += norm;
+                (0..kernels).for_each(|k| resp[i * kernels + k] = (joint[k] - norm).exp());
+            }
+            let tol = 1e-4 * expected_total.abs();
+            assert!(
+                (total - expected_total).abs() <= tol,
+                "{kind:?}: total log-likelihood {total} vs {expected_total}"
+            );
+
+            let next = m_step(&moments, &state, &design, 0.0).expect("M-step");
+            let mut pooled = vec![0.0; dim * dim];
+            for k in 0..kernels {
+                let n_k: f64 = (0..rows).map(|i| resp[i * kernels + k]).sum();
+                assert!(
+                    (next.weights[k] - n_k / rows as f64).abs() < 1e-4,
+                    "{kind:?} weight"
+                );
+                let mu: Vec<f64> = (0..dim)
+                    .map(|a| {
+                        (0..rows)
+                            .map(|i| resp[i * kernels + k] * u[i * dim + a])
+                            .sum::<f64>()
+                            / n_k
+                    })
+                    .collect();
+                for (got, expected) in next.means[k * dim..(k + 1) * dim].iter().zip(&mu) {
+                    assert!((got - expected).abs() < 1e-3, "{kind:?} mean");
+                }
+                for a in 0..dim {
+                    for b in 0..dim {
+                        let s: f64 = (0..rows)
+                            .map(|i| {
+                                resp[i * kernels + k]
+                                    * (u[i * dim + a] - mu[a])
+                                    * (u[i * dim + b] - mu[b])
+                            })
+                            .sum();
+                        pooled[a * dim + b] += s;
+                        let got = match kind {
+                            Covariance::Full => next.covariances[k * dim * dim + a * dim + b],
+                            Covariance::Diagonal if a == b => next.covariances[k * dim + a],
+                            _ => continue,
+                        };
+                        assert!(
+                            (got - s / n_k).abs() < 1e-3,
+                            "{kind:?} covariance {a},{b}: {got} vs {}",
+                            s / n_k
+                        );
+                    }
+                }
+            }
+            if kind == Covariance::Tied {
+                for (ab, (got, sum)) in next.covariances.iter().zip(&pooled).enumerate() {
+                    let expected = sum / rows as f64;
+                    assert!((got - expected).abs() < 1e-3, "tied covariance {ab}");
+                }
+            }
+        }
+    }
 }

@@ -11,7 +11,7 @@ use burn::config::Config;
 use burn::tensor::Tensor;
 
 use super::Entropy;
-use super::em::{self, Frame, Settings, State};
+use super::em::{self, Design, Frame, Settings, State};
 use super::knife::{Covariance, Knife, KnifeConfig};
 use crate::error::{LsmiError, Result};
 use crate::rng::SeededRng;
@@ -48,10 +48,15 @@ pub struct MixtureSearch {
     /// Upper bound on the EM iterations of each fit.
     #[config(default = 200)]
     pub max_iterations: usize,
-    /// EM's relative tolerance on the training mean log-likelihood (see
-    /// [`EmConfig::tolerance`](super::EmConfig::tolerance)).
-    #[config(default = 1e-4)]
+    /// EM's tolerance on the training mean log-likelihood of each candidate, in
+    /// nats per row (see [`EmConfig::tolerance`](super::EmConfig::tolerance)):
+    /// loose enough to rank the candidates, whose held-out likelihoods differ by
+    /// more.
+    #[config(default = 1e-3)]
     pub tolerance: f64,
+    /// EM's tolerance for the refit of the winner on every row.
+    #[config(default = 1e-4)]
+    pub refit_tolerance: f64,
     /// Covariance ridge (see [`EmConfig::ridge`](super::EmConfig::ridge)).
     #[config(default = 1e-6)]
     pub ridge: f64,
@@ -174,7 +179,12 @@ impl MixtureSearch {
         if self.patience == 0 {
             return LsmiError::invalid_config("patience", 0, "must be at least 1");
         }
-        self.settings().validate()
+        self.settings().validate()?;
+        Settings {
+            tolerance: self.refit_tolerance,
+            ..self.settings()
+        }
+        .validate()
     }
 
     fn settings(&self) -> Settings {
@@ -226,7 +236,7 @@ impl MixtureSearch {
         let fit_rows = fit_index.len();
         let settings = self.settings();
 
-        let mut frames: Vec<(Covariance, Frame, Tensor<2>)> = Vec::new();
+        let mut frames: Vec<(Covariance, Frame, Design)> = Vec::new();
         let mut candidates = Vec::new();
         let mut best: Option<(f64, State, usize)> = None; // (nll, state, frame index)
         for &kind in &self.covariances {
@@ -238,12 +248,12 @@ impl MixtureSearch {
                 Some(i) => i,
                 None => {
                     let frame = Frame::fit(&x_fit, kind, &settings)?;
-                    let u = frame.to_fit_units(&x_fit);
-                    frames.push((kind, frame, u));
+                    let design = Design::new(&frame, &x_fit)?;
+                    frames.push((kind, frame, design));
                     frames.len() - 1
                 }
             };
-            let (_, frame, u) = &frames[frame_index];
+            let (_, frame, design) = &frames[frame_index];
             let mut kind_best = f64::INFINITY;
             let mut stale = 0;
             for &k in &self.kernels {
@@ -251,8 +261,8 @@ impl MixtureSearch {
                     break;
                 }
                 let started = Instant::now();
-                let seeded = State::seeded(u, k, kind, self.seed)?;
-                let fitted = em::run(u, seeded, &settings)?;
+                let seeded = State::seeded(design, k, kind, self.seed)?;
+                let fitted = em::run(design, seeded, &settings)?;
                 let knife = frame.knife(&fitted.state, &device)?;
                 let holdout_nll = knife.entropy(x_held.clone())?;
                 candidates.push(MixtureCandidate {
@@ -295,8 +305,12 @@ impl MixtureSearch {
         let (_, frame, _) = &frames[frame_index];
         let (kernels, covariance) = (state.kernels, state.kind);
         let (state, refit_iterations) = if self.refit {
-            let all = frame.to_fit_units(&x);
-            let fitted = em::run(&all, state, &settings)?;
+            let all = Design::new(frame, &x)?;
+            let refit = Settings {
+                tolerance: self.refit_tolerance,
+                ..settings
+            };
+            let fitted = em::run(&all, state, &refit)?;
             (fitted.state, fitted.iterations)
         } else {
             (state, 0)

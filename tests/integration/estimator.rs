@@ -362,3 +362,38 @@ fn searched_models_are_reported_saved_and_match_the_exact_means() {
     assert_eq!(score(&loaded), score(fitted.models()));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Folds and models fitted on several threads give the same interactions, bit
+/// for bit, as on one, and report the same progress (in another order).
+#[test]
+fn threads_do_not_change_the_result() {
+    let data = two_class_data(300, 2, 4);
+    let device = &cpu_devices()[0].1;
+    let run = |threads: usize| {
+        let (x1, x2, y) = &data;
+        let mut stages = Vec::new();
+        let fitted = quick(2)
+            .with_threads(threads)
+            .fit_with_progress(
+                x1.tensor(device),
+                x2.tensor(device),
+                labels(y, device),
+                &mut |stage| stages.push((stage.fold, stage.step, stage.epoch.epoch)),
+            )
+            .unwrap();
+        stages.sort();
+        let columns: Vec<Vec<u64>> = fitted
+            .interactions()
+            .to_host()
+            .unwrap()
+            .columns()
+            .map(|(_, c)| c.iter().map(|v| v.to_bits()).collect())
+            .to_vec();
+        (columns, stages, fitted.models().descriptions())
+    };
+    let one = run(1);
+    assert!(!one.1.is_empty());
+    for threads in [2, 3] {
+        assert_eq!(run(threads), one, "{threads} threads");
+    }
+}

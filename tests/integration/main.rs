@@ -9,6 +9,7 @@ mod estimator;
 mod gates;
 mod knife;
 mod online;
+mod pairwise;
 #[cfg(all(feature = "wgpu", feature = "ndarray"))]
 mod parity;
 mod properties;
@@ -18,6 +19,8 @@ mod synthetic;
 
 #[cfg(feature = "cli")]
 mod cli;
+#[cfg(feature = "cli")]
+mod cli_pairwise;
 #[cfg(feature = "cli")]
 mod cli_support;
 #[cfg(feature = "cli")]

@@ -102,14 +102,9 @@ pub struct EstimateArgs {
     /// --x1, --x2 and --labels.
     #[command(flatten)]
     pub data: DataArgs,
-    /// Number of classes C (default: the largest label + 1).
-    #[arg(long, value_name = "C")]
-    pub classes: Option<usize>,
-    /// Hyper-parameters of the entropy models and classifiers: this crate's
-    /// defaults, every model chosen by held-out loss (search), or the LSMI
-    /// authors'.
-    #[arg(long, value_enum, default_value_t = Preset::Default)]
-    pub preset: Preset,
+    /// --classes and --preset.
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Cross-fitting folds k >= 2: each sample is scored by models fitted on the
     /// other k - 1 folds (5 models per fold).
     #[arg(long, value_name = "K", default_value_t = 5)]
@@ -133,6 +128,19 @@ pub struct EstimateArgs {
     pub save_models: Option<PathBuf>,
 }
 
+/// The classes and the models, as `estimate` and `pairwise` take them.
+#[derive(Debug, clap::Args)]
+pub struct ModelArgs {
+    /// Number of classes C (default: the largest label + 1).
+    #[arg(long, value_name = "C")]
+    pub classes: Option<usize>,
+    /// Hyper-parameters of the entropy models and classifiers: this crate's
+    /// defaults, every model chosen by held-out loss (search), or the LSMI
+    /// authors'.
+    #[arg(long, value_enum, default_value_t = Preset::Default)]
+    pub preset: Preset,
+}
+
 /// A set of hyper-parameters for the five models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Preset {
@@ -154,7 +162,16 @@ pub enum Preset {
 }
 
 impl Preset {
-    fn name(self) -> &'static str {
+    /// The configuration of the preset for `classes` classes.
+    pub fn config(self, classes: usize) -> LsmiConfig {
+        match self {
+            Preset::Default => LsmiConfig::new(classes),
+            Preset::Reference => LsmiConfig::reference(classes),
+            Preset::Search => LsmiConfig::searched(classes),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
         match self {
             Preset::Default => "default",
             Preset::Reference => "reference",
@@ -163,35 +180,48 @@ impl Preset {
     }
 }
 
-/// The models of one fold, in the order they are fitted.
-const MODELS: [&str; 5] = [
-    "knife1",
-    "knife2",
-    "classifier1",
-    "classifier2",
-    "classifier12",
-];
+/// How far a fit is: for every model of every fold, the fraction of its epochs
+/// done, 1 once it reports `finished` (models of several folds may be fitted at
+/// once, and early stopping may end a model before its last epoch).
+#[derive(Debug, Default)]
+pub struct FitProgress {
+    done: Vec<f64>,
+}
 
-/// The progress line after one epoch, `elapsed` into the fit: a bar over all
+impl FitProgress {
+    /// Records `stage` and returns the fraction of all models done.
+    pub fn update(&mut self, stage: &FitStage) -> f64 {
+        let steps = stage.steps.max(1);
+        let total = stage.folds.max(1) * steps;
+        if self.done.len() != total {
+            self.done = vec![0.0; total];
+        }
+        let within = match (stage.finished, stage.epoch.epochs) {
+            (true, _) | (false, 0) => 1.0,
+            (false, epochs) => (stage.epoch.epoch as f64 / epochs as f64).min(1.0),
+        };
+        let index = (stage.fold * steps + stage.step.min(steps - 1)).min(total - 1);
+        self.done[index] = self.done[index].max(within);
+        self.done.iter().sum::<f64>() / total as f64
+    }
+}
+
+/// The progress line after one report, `elapsed` into the fit: a bar over all
 /// models of all folds, where the fit is, then the time (see [`timing_text`]).
-/// A model configured with early stopping may end before its last epoch, so the
-/// bar can jump forward at the start of the next model.
-fn progress_text(stage: &FitStage, elapsed: Duration) -> String {
-    let models = MODELS.len();
-    let index = MODELS.iter().position(|&m| m == stage.model).unwrap_or(0);
+fn progress_text(stage: &FitStage, done: &mut FitProgress, elapsed: Duration) -> String {
+    stage_text(stage, stage.model, done.update(stage), elapsed)
+}
+
+/// The progress line after one report about the model `model` (its name as
+/// shown), `elapsed` into the fit with `fraction` of all models done: a bar,
+/// where the fit is, then the time.
+pub fn stage_text(stage: &FitStage, model: &str, fraction: f64, elapsed: Duration) -> String {
     let epoch = &stage.epoch;
-    let within = match epoch.epochs {
-        0 => 1.0,
-        epochs => (epoch.epoch as f64 / epochs as f64).min(1.0),
-    };
-    let done = (stage.fold * models + index) as f64 + within;
-    let fraction = done / (stage.folds.max(1) * models) as f64;
     format!(
-        "{}  fold {}/{} {} epoch {}/{}  {}",
+        "{}  fold {}/{} {model} epoch {}/{}  {}",
         bar(fraction, 30),
         stage.fold + 1,
         stage.folds,
-        stage.model,
         epoch.epoch,
         epoch.epochs,
         timing_text(elapsed, fraction)
@@ -201,7 +231,7 @@ fn progress_text(stage: &FitStage, elapsed: Duration) -> String {
 /// The time part of the progress line: `0:42 elapsed, ~1:10 left`, the time
 /// left extrapolated from the `fraction` of all epochs done in `elapsed`; only
 /// the elapsed time while nothing is done yet (or the fraction is not a number).
-fn timing_text(elapsed: Duration, fraction: f64) -> String {
+pub fn timing_text(elapsed: Duration, fraction: f64) -> String {
     let spent = clock(elapsed.as_secs_f64());
     if fraction.is_nan() || fraction <= 0.0 {
         return format!("{spent} elapsed");
@@ -236,8 +266,8 @@ fn library_error(err: LsmiError, args: &EstimateArgs) -> String {
             "--folds {value}: cross-fitting needs at least 2 folds \
              (or --in-sample, to score every sample with models fitted on all of them)"
         ),
-        LsmiError::InvalidConfig { .. } => format!("{err} (preset {})", args.preset.name()),
-        LsmiError::TooFewClasses { num_classes } => match args.classes {
+        LsmiError::InvalidConfig { .. } => format!("{err} (preset {})", args.model.preset.name()),
+        LsmiError::TooFewClasses { num_classes } => match args.model.classes {
             Some(_) => format!("--classes {num_classes}: {err}"),
             None => data.in_file("labels", format!("{err}")),
         },
@@ -256,7 +286,7 @@ fn library_error(err: LsmiError, args: &EstimateArgs) -> String {
             ),
         ),
         _ => {
-            let note = match args.classes {
+            let note = match args.model.classes {
                 Some(c) => format!(" (--classes is {c})"),
                 None => String::new(),
             };
@@ -265,15 +295,16 @@ fn library_error(err: LsmiError, args: &EstimateArgs) -> String {
     }
 }
 
-/// The number of classes: `--classes`, or the largest label + 1.
-fn num_classes(args: &EstimateArgs, labels: &[i64]) -> Result<usize, String> {
-    let error = |message: String| input::file_error(&args.data.labels, message);
+/// The number of classes: `--classes` (`classes`), or the largest label + 1
+/// of `labels`, read from `path`.
+pub fn num_classes(classes: Option<usize>, path: &Path, labels: &[i64]) -> Result<usize, String> {
+    let error = |message: String| input::file_error(path, message);
     if let Some((index, label)) = labels.iter().enumerate().find(|&(_, &l)| l < 0) {
         return Err(error(format!(
             "labels[{index}] = {label} is negative: classes are numbered 0..C"
         )));
     }
-    if let Some(classes) = args.classes {
+    if let Some(classes) = classes {
         // More classes than samples leaves some without any; far more (a typo
         // such as 1000000000) would only make huge output layers.
         if classes > labels.len() {
@@ -281,7 +312,7 @@ fn num_classes(args: &EstimateArgs, labels: &[i64]) -> Result<usize, String> {
                 "--classes {classes}: more classes than the {} samples of {}; \
                  give at most one class per sample",
                 labels.len(),
-                args.data.labels.display()
+                path.display()
             ));
         }
         return Ok(classes); // the library checks the labels against it
@@ -339,28 +370,25 @@ pub fn run(args: &EstimateArgs) -> Result<String, String> {
     check_folds(args, x1.rows)?;
     let x2 = args.data.features("x2")?;
     let labels = input::labels(&args.data.labels)?;
-    let classes = num_classes(args, &labels)?;
-    let mut config = match args.preset {
-        Preset::Default => LsmiConfig::new(classes),
-        Preset::Reference => LsmiConfig::reference(classes),
-        Preset::Search => LsmiConfig::searched(classes),
-    };
+    let classes = num_classes(args.model.classes, &args.data.labels, &labels)?;
+    let mut config = args.model.preset.config(classes);
     config.folds = args.folds;
     config.in_sample = args.in_sample;
     config.seed = args.seed;
     let lib = |err| library_error(err, args);
 
     let mut progress = StatusLine::new();
+    let mut done = FitProgress::default();
     let start = Instant::now();
     let fitted = config.fit_with_progress(
         x1.into_tensor(&device),
         x2.into_tensor(&device),
         input::labels_tensor(&labels, &device),
-        &mut |stage: &FitStage| progress.draw(&progress_text(stage, start.elapsed())),
+        &mut |stage: &FitStage| progress.draw(&progress_text(stage, &mut done, start.elapsed())),
     );
     if fitted.is_ok() {
         let sets = if args.in_sample { 1 } else { args.folds };
-        let models = sets * MODELS.len();
+        let models = sets * 5;
         progress.draw(&format!("{}  {models} models fitted", bar(1.0, 30)));
     }
     progress.finish();
@@ -374,7 +402,7 @@ pub fn run(args: &EstimateArgs) -> Result<String, String> {
     let mut lines = vec![
         format!("classes     {classes}"),
         format!("scoring     {scoring}"),
-        format!("preset      {}", args.preset.name()),
+        format!("preset      {}", args.model.preset.name()),
         format!("fit time    {:.2} s", fitted.wall_time().as_secs_f64()),
     ];
     if let Some(dir) = &args.save_models {
@@ -410,10 +438,22 @@ mod tests {
         epoch: usize,
         epochs: usize,
     ) -> FitStage {
+        let step = [
+            "knife1",
+            "knife2",
+            "classifier1",
+            "classifier2",
+            "classifier12",
+        ]
+        .iter()
+        .position(|&m| m == model)
+        .unwrap();
         FitStage {
             fold,
             folds,
             model,
+            step,
+            steps: 5,
             epoch: EpochProgress {
                 epoch,
                 epochs,
@@ -421,14 +461,48 @@ mod tests {
                 holdout_loss: None,
                 learning_rate: 1e-3,
             },
+            finished: false,
         }
+    }
+
+    /// The reports of every model before `(fold, model)` (each finished,
+    /// some early), then `epoch` of `epochs` of that model.
+    fn run_to(
+        folds: usize,
+        fold: usize,
+        model: &'static str,
+        epoch: usize,
+        epochs: usize,
+    ) -> FitProgress {
+        let names = [
+            "knife1",
+            "knife2",
+            "classifier1",
+            "classifier2",
+            "classifier12",
+        ];
+        let mut done = FitProgress::default();
+        let target = stage(fold, folds, model, epoch, epochs);
+        for f in 0..folds {
+            for name in names {
+                let mut early = stage(f, folds, name, 3, epochs);
+                if (f, early.step) >= (fold, target.step) {
+                    return done;
+                }
+                done.update(&early);
+                early.finished = true;
+                done.update(&early);
+            }
+        }
+        done
     }
 
     #[test]
     fn progress_counts_every_model_of_every_fold() {
         let secs = Duration::from_secs;
         // Fold 3 of 5 (index 2): 10 models done, then 4 and 7/30 of the fifth.
-        let text = progress_text(&stage(2, 5, "classifier12", 7, 30), secs(42));
+        let mut done = run_to(5, 2, "classifier12", 7, 30);
+        let text = progress_text(&stage(2, 5, "classifier12", 7, 30), &mut done, secs(42));
         let fraction = (2.0 * 5.0 + 4.0 + 7.0 / 30.0) / 25.0;
         assert!(text.starts_with(&bar(fraction, 30)), "{text}");
         assert!(text.contains(" 56%"), "{text}");
@@ -437,17 +511,28 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with(&timing_text(secs(42), fraction)), "{text}");
-        let first = progress_text(&stage(0, 3, "knife1", 1, 40), secs(1));
+        let mut fresh = FitProgress::default();
+        let first = progress_text(&stage(0, 3, "knife1", 1, 40), &mut fresh, secs(1));
         assert!(
             first.contains("   0%") && first.contains("fold 1/3 knife1"),
             "{first}"
         );
-        let last = progress_text(&stage(2, 3, "classifier12", 30, 30), secs(75));
+        // Every model finished, the last one early: 100 %.
+        let mut all = run_to(3, 2, "classifier12", 1, 30);
+        let mut end = stage(2, 3, "classifier12", 21, 30);
+        end.finished = true;
+        let last = progress_text(&end, &mut all, secs(75));
         assert!(last.contains("100%"), "{last}");
         assert!(last.ends_with("1:15 elapsed, ~0:00 left"), "{last}");
+        // Reports of two folds interleaved (two threads): each counts for its own model.
+        let mut both = FitProgress::default();
+        both.update(&stage(0, 2, "knife1", 20, 40));
+        let fraction = both.update(&stage(1, 2, "knife1", 10, 40));
+        assert!((fraction - (0.5 + 0.25) / 10.0).abs() < 1e-12, "{fraction}");
         // In-sample: one set of models.
-        let one = progress_text(&stage(0, 1, "classifier1", 15, 30), secs(10));
-        assert!(one.contains(" 50%") && one.contains("fold 1/1"), "{one}");
+        let mut single = FitProgress::default();
+        let one = progress_text(&stage(0, 1, "classifier1", 15, 30), &mut single, secs(10));
+        assert!(one.contains("fold 1/1") && one.contains("  10%"), "{one}");
     }
 
     #[test]

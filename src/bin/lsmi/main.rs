@@ -10,6 +10,8 @@
 //! * `lsmi score` scores new rows with models saved by `estimate --save-models`;
 //! * `lsmi partition` splits the rows of a per-sample CSV at a quantile of one
 //!   column (e.g. redundancy-high and redundancy-low halves).
+//! * `lsmi pairwise` does what `estimate` does for every pair of M >= 2 views,
+//!   with one model per view shared by its pairs.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -28,6 +30,7 @@ mod input;
 mod json;
 mod npy;
 mod output;
+mod pairwise;
 mod partition;
 mod progress;
 mod report;
@@ -87,6 +90,20 @@ enum Command {
     /// the means to --summary (JSON), and prints the means and the fit time.
     /// While fitting, a progress bar is drawn on stderr when it is a terminal.
     Estimate(estimate::EstimateArgs),
+    /// Estimate LSMI of every pair of M >= 2 views (modalities) end to end.
+    ///
+    /// Reads one feature file per --x (M >= 2 views, [n, d_v] floats, .npy f4/f8
+    /// or .csv, the same samples in the same order) and labels [n] integers. For
+    /// each of --folds folds, fits on the other folds one KNIFE entropy model and
+    /// one classifier per view and one joint classifier per pair of views, then
+    /// scores the fold's samples: 2M + M(M-1)/2 models per fold, shared by the
+    /// pairs, so a view's h and i are the same numbers in every pair.
+    ///
+    /// Writes DIR/pair_<a>_<b>.csv for every pair a < b (views numbered from 0 in
+    /// the order of --x; the columns of `estimate`, view a as modality 1) and
+    /// DIR/summary.json (per view: name, dim, H, I and the dequantised columns;
+    /// per pair: a, b, R, U1, U2, S, I1, I2, I12), and prints both tables.
+    Pairwise(pairwise::PairwiseArgs),
     /// Score new rows with models saved by `lsmi estimate --save-models`.
     ///
     /// Reads x1 [m, d1], x2 [m, d2] and labels [m] as `estimate` does, with the
@@ -128,6 +145,7 @@ fn main() -> ExitCode {
         Command::Estimate(args) => estimate::run(args),
         Command::Score(args) => score::run(args),
         Command::Partition(args) => partition::run(args),
+        Command::Pairwise(args) => pairwise::run(args),
     };
     match result {
         Ok(text) => {

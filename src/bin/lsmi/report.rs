@@ -104,6 +104,25 @@ struct FoldModels<'a> {
     i12: &'a str,
 }
 
+/// One line per sample (`host` with its label) under [`csv_header`].
+pub fn per_sample_csv(host: &Interactions<Vec<f64>>, labels: &[i64]) -> String {
+    let columns = host.columns();
+    let mut text = String::with_capacity((labels.len() + 1) * 128);
+    text.push_str(&csv_header());
+    text.push('\n');
+    for (index, label) in labels.iter().enumerate() {
+        for (_, column) in &columns {
+            // The values were read from f32 tensors: printing them as f32
+            // gives the shortest text that reads back exactly.
+            text.push_str(&csv_number(column[index] as f32));
+            text.push(',');
+        }
+        text.push_str(&label.to_string());
+        text.push('\n');
+    }
+    text
+}
+
 /// Per-sample interactions with their labels and means, ready to be written.
 pub struct Results {
     host: Interactions<Vec<f64>>,
@@ -157,21 +176,7 @@ impl Results {
 
     /// One line per sample under [`csv_header`].
     pub fn per_sample_csv(&self) -> String {
-        let columns = self.host.columns();
-        let mut text = String::with_capacity((self.labels.len() + 1) * 128);
-        text.push_str(&csv_header());
-        text.push('\n');
-        for (index, label) in self.labels.iter().enumerate() {
-            for (_, column) in &columns {
-                // The values were read from f32 tensors: printing them as f32
-                // gives the shortest text that reads back exactly.
-                text.push_str(&csv_number(column[index] as f32));
-                text.push(',');
-            }
-            text.push_str(&label.to_string());
-            text.push('\n');
-        }
-        text
+        per_sample_csv(&self.host, &self.labels)
     }
 
     /// One line per class that occurs under [`per_class_header`] (only the
