@@ -153,7 +153,6 @@ pub fn per_sample_csv(host: &Interactions<Vec<f64>>, labels: &[i64]) -> String {
     text
 }
 
-
 /// `H1`, `H2` in the summary JSON.
 #[derive(Clone, Copy, serde::Serialize)]
 struct HMeans {
