@@ -183,6 +183,35 @@ pub enum LsmiError {
         /// Why it is unavailable.
         reason: String,
     },
+    /// A result would hold more entries than the crate allocates at once (e.g.
+    /// candidate-label interactions of `n` rows and `C` classes); split the rows
+    /// into chunks.
+    #[error(
+        "too large: {what} would hold {entries} entries per matrix (at most {max}); pass fewer rows at a time"
+    )]
+    TooLarge {
+        /// What would be too large.
+        what: &'static str,
+        /// The number of entries it would hold (`n · C`), saturated at `usize::MAX`.
+        entries: usize,
+        /// The largest number allowed.
+        max: usize,
+    },
+    /// Rows passed as the ones an estimator was fitted on are not those rows: a
+    /// model of the fit scores them differently from the fit.
+    #[error(
+        "not the fitted rows: {what}[{index}] gives {found} where the fit gave {fitted}; pass the rows the estimator was fitted on, in the same order"
+    )]
+    NotFittedRows {
+        /// The term that differs (`h1` or `h2`, from `x1` or `x2`).
+        what: &'static str,
+        /// The first row where it differs.
+        index: usize,
+        /// The value the fit recorded.
+        fitted: f64,
+        /// The value the rows give now.
+        found: f64,
+    },
     /// The backend failed to execute or read back a tensor.
     #[error("backend error: {0}")]
     Backend(String),

@@ -47,12 +47,13 @@ pub struct LsmiConfig {
     pub seed: u64,
     /// Choose each modality's entropy model by held-out likelihood (EM fits of
     /// mixtures of several sizes and covariance kinds, on rows held out inside the
-    /// training folds) instead of fitting `knife`. See [`LsmiConfig::searched`].
-    #[config(default = "None")]
+    /// training folds), the default; `None` fits `knife` instead (see
+    /// [`LsmiConfig::fixed`]).
+    #[config(default = "Some(MixtureSearch::new())")]
     pub entropy_search: Option<MixtureSearch>,
     /// Choose each classifier by held-out log-loss (LDA, logistic regression, MLPs),
-    /// temperature-calibrated, instead of fitting `classifier`.
-    #[config(default = "None")]
+    /// temperature-calibrated, the default; `None` fits `classifier` instead.
+    #[config(default = "Some(ClassifierSearch::new())")]
     pub classifier_search: Option<ClassifierSearch>,
     /// Folds fitted at the same time, each on its own thread (0: as many as the
     /// machine has cores, at most `folds`). The folds are independent, so the
@@ -199,9 +200,78 @@ fn describe_classifier(config: &ClassifierConfig) -> String {
 /// Each model's per-sample outputs on some rows: `h` of every view, and the
 /// log-probabilities `ln q(y|·)` of every classifier, in the order of
 /// [`Models::classifiers`].
-struct Scores {
-    h: Vec<Tensor<1>>,
-    log_probs: Vec<Tensor<2>>,
+pub(crate) struct Scores {
+    pub(crate) h: Vec<Tensor<1>>,
+    pub(crate) log_probs: Vec<Tensor<2>>,
+}
+
+/// The rows each cross-fitting set scores: the rows in a seeded random order,
+/// cut into `sets` contiguous blocks (one block of every row for `sets = 1`).
+/// The same seed and `n` give the same folds, so the folds of a fit can be
+/// rebuilt from its configuration.
+pub(crate) fn fold_rows(seed: u64, n: usize, sets: usize) -> Vec<Vec<usize>> {
+    let mut folds = vec![Vec::new(); sets];
+    for (rank, row) in SeededRng::new(seed).permutation(n).into_iter().enumerate() {
+        folds[rank * sets / n].push(row);
+    }
+    folds
+}
+
+/// Every row of `views` scored by the set of models of its fold (`folds` from
+/// [`fold_rows`], one fold per set), in the order of the input rows.
+fn held_out_scores(sets: &[Models], folds: &[Vec<usize>], views: &[Tensor<2>]) -> Result<Scores> {
+    let device = views[0].device();
+    let n = views[0].dims()[0];
+    let parts = sets
+        .iter()
+        .zip(folds)
+        .map(|(set, rows)| {
+            let index = train::index_tensor(rows, &device);
+            let picked: Vec<Tensor<2>> = views
+                .iter()
+                .map(|x| x.clone().select(0, index.clone()))
+                .collect();
+            set.score(&picked)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // Put the fold outputs back in the order of the input rows.
+    let mut inverse = vec![0; n];
+    for (position, &row) in folds.iter().flatten().enumerate() {
+        inverse[row] = position;
+    }
+    let back = train::index_tensor(&inverse, &device);
+    fn gather<const D: usize>(parts: Vec<Tensor<D>>, back: &Tensor<1, Int>) -> Tensor<D> {
+        Tensor::cat(parts, 0).select(0, back.clone())
+    }
+    let h = (0..views.len())
+        .map(|v| gather(parts.iter().map(|s| s.h[v].clone()).collect(), &back))
+        .collect();
+    let log_probs = (0..parts[0].log_probs.len())
+        .map(|k| {
+            gather(
+                parts.iter().map(|s| s.log_probs[k].clone()).collect(),
+                &back,
+            )
+        })
+        .collect();
+    Ok(Scores { h, log_probs })
+}
+
+impl Scores {
+    /// The pointwise terms of two scored modalities at `labels`, against the prior
+    /// of `pmi`.
+    fn terms(self, labels: Tensor<1, Int>, pmi: &LogitPmi) -> Result<PointwiseTerms> {
+        let (h, p) = (&self.h, &self.log_probs);
+        PointwiseTerms::from_logits(
+            h[0].clone(),
+            h[1].clone(),
+            p[0].clone(),
+            p[1].clone(),
+            p[2].clone(),
+            labels,
+            pmi,
+        )
+    }
 }
 
 impl Models {
@@ -320,19 +390,26 @@ impl LsmiConfig {
     /// The authors' hyper-parameters (KNIFE and classifier presets), scored with
     /// our cross-fitting (their in-sample scoring is a known defect).
     pub fn reference(num_classes: usize) -> Self {
-        LsmiConfig::new(num_classes)
+        LsmiConfig::fixed(num_classes)
             .with_knife(KnifeConfig::reference(1))
             .with_classifier(ClassifierConfig::reference())
     }
 
-    /// Every model chosen by held-out loss on rows held out inside each fold's
-    /// training rows: the entropy models by [`MixtureSearch`], the classifiers by
-    /// [`ClassifierSearch`] (calibrated). [`LsmiModels::descriptions`] says what
-    /// was chosen.
-    pub fn searched(num_classes: usize) -> Self {
+    /// Fixed models instead of searched ones: `knife` (a KNIFE mixture of 4 full
+    /// kernels fitted by Adam) and `classifier` (a 64-64 MLP), whatever the data.
+    /// Faster than the default on small problems, but biased where the data have
+    /// many modes, thin shapes or linear class boundaries (see the accuracy
+    /// tables in the crate's documentation); for comparison and for models of
+    /// your own choosing (`with_knife`, `with_classifier`).
+    ///
+    /// `LsmiConfig::new(C)` chooses every model by held-out loss on rows held
+    /// out inside each fold's training rows: the entropy models by
+    /// [`MixtureSearch`], the classifiers by [`ClassifierSearch`] (calibrated);
+    /// [`LsmiModels::descriptions`] says what was chosen.
+    pub fn fixed(num_classes: usize) -> Self {
         LsmiConfig::new(num_classes)
-            .with_entropy_search(Some(MixtureSearch::new()))
-            .with_classifier_search(Some(ClassifierSearch::new()))
+            .with_entropy_search(None)
+            .with_classifier_search(None)
     }
 
     /// Checks every field once, up front.
@@ -411,16 +488,7 @@ impl LsmiConfig {
         let dims = (x1.dims()[1], x2.dims()[1]);
         let fit = self.cross_fit(&[x1, x2], labels.clone(), Naming::TwoModalities, progress)?;
         let pmi = LogitPmi::new(fit.prior.clone());
-        let (h, p) = (&fit.scores.h, &fit.scores.log_probs);
-        let terms = PointwiseTerms::from_logits(
-            h[0].clone(),
-            h[1].clone(),
-            p[0].clone(),
-            p[1].clone(),
-            p[2].clone(),
-            labels,
-            &pmi,
-        )?;
+        let terms = fit.scores.terms(labels, &pmi)?;
         let models = LsmiModels {
             sets: fit.models,
             pmi,
@@ -481,22 +549,18 @@ impl LsmiConfig {
                 },
             ));
         }
-        let order = SeededRng::new(self.seed).permutation(n);
-        let fold_of = |row_rank: usize| row_rank * sets / n;
-        // Every fold's training and scored rows.
-        let splits: Vec<(Vec<usize>, Vec<usize>)> = (0..sets)
+        // Every fold's scored rows, and the rows its models are fitted on: the
+        // other folds' (in the seeded order), or every row in-sample.
+        let folds = fold_rows(self.seed, n, sets);
+        let splits: Vec<Vec<usize>> = (0..sets)
             .map(|fold| match self.in_sample {
-                true => (order.clone(), order.clone()),
-                false => {
-                    let (inside, outside): (Vec<_>, Vec<_>) = order
-                        .iter()
-                        .enumerate()
-                        .partition(|&(rank, _)| fold_of(rank) == fold);
-                    (
-                        outside.into_iter().map(|(_, &row)| row).collect(),
-                        inside.into_iter().map(|(_, &row)| row).collect(),
-                    )
-                }
+                true => folds[0].clone(),
+                false => folds
+                    .iter()
+                    .enumerate()
+                    .filter(|&(other, _)| other != fold)
+                    .flat_map(|(_, rows)| rows.iter().copied())
+                    .collect(),
             })
             .collect();
         let pairs = view_pairs(views.len());
@@ -505,7 +569,7 @@ impl LsmiConfig {
         // independent, so any number of threads gives the same models.
         let fit_one = |job: usize, progress: &mut dyn FnMut(&FitStage)| -> Result<Fitted> {
             let (fold, step) = (job / steps, job % steps);
-            let rows = train::index_tensor(&splits[fold].0, &device);
+            let rows = train::index_tensor(&splits[fold], &device);
             let pick = |v: usize| views[v].clone().select(0, rows.clone());
             let input = match step {
                 s if s < views.len() => pick(s),
@@ -533,43 +597,13 @@ impl LsmiConfig {
             progress,
         )?
         .into_iter();
-        let mut models = Vec::with_capacity(sets);
-        let mut scored_rows: Vec<usize> = Vec::with_capacity(n);
-        let mut parts: Vec<Scores> = Vec::with_capacity(sets);
-        for (_, score_rows) in splits {
-            let set = Models::assemble(fitted.by_ref().take(steps), views.len());
-            let index = train::index_tensor(&score_rows, &device);
-            let picked: Vec<Tensor<2>> = views
-                .iter()
-                .map(|x| x.clone().select(0, index.clone()))
-                .collect();
-            parts.push(set.score(&picked)?);
-            scored_rows.extend(score_rows);
-            models.push(set);
-        }
-        // Put the fold outputs back in the order of the input rows.
-        let mut inverse = vec![0; n];
-        for (position, &row) in scored_rows.iter().enumerate() {
-            inverse[row] = position;
-        }
-        let back = train::index_tensor(&inverse, &device);
-        fn gather<const D: usize>(parts: Vec<Tensor<D>>, back: &Tensor<1, Int>) -> Tensor<D> {
-            Tensor::cat(parts, 0).select(0, back.clone())
-        }
-        let h = (0..views.len())
-            .map(|v| gather(parts.iter().map(|s| s.h[v].clone()).collect(), &back))
+        let models: Vec<Models> = (0..sets)
+            .map(|_| Models::assemble(fitted.by_ref().take(steps), views.len()))
             .collect();
-        let log_probs = (0..parts[0].log_probs.len())
-            .map(|k| {
-                gather(
-                    parts.iter().map(|s| s.log_probs[k].clone()).collect(),
-                    &back,
-                )
-            })
-            .collect();
+        let scores = held_out_scores(&models, &folds, views)?;
         Ok(CrossFit {
             models,
-            scores: Scores { h, log_probs },
+            scores,
             prior,
         })
     }
@@ -1124,6 +1158,12 @@ impl LsmiModels {
         check::same_length("labels", labels.dims()[0], "x1", rows)?;
         check::features("x1", d1, self.dims.0)?;
         check::features("x2", d2, self.dims.1)?;
+        self.mixture_scores(x1, x2)?.terms(labels, &self.pmi)
+    }
+
+    /// New rows (shapes already checked) scored by the mixture of the sets: the
+    /// mean of their densities and of their class probabilities.
+    pub(crate) fn mixture_scores(&self, x1: Tensor<2>, x2: Tensor<2>) -> Result<Scores> {
         let scores = self
             .sets
             .iter()
@@ -1131,30 +1171,35 @@ impl LsmiModels {
             .collect::<Result<Vec<_>>>()?;
         let sets = scores.len() as f64;
         // −ln mean_f exp(−h_f) and ln mean_f p_f(y|x), stable.
-        let mean_density = |f: fn(&Scores) -> Tensor<1>| {
-            let stacked = Tensor::stack::<2>(scores.iter().map(|s| f(s).neg()).collect(), 1);
+        let mean_density = |v: usize| {
+            let stacked =
+                Tensor::stack::<2>(scores.iter().map(|s| s.h[v].clone().neg()).collect(), 1);
             let m = stacked.dims()[0];
             log_sum_exp(stacked, 1)
                 .reshape([m])
                 .sub_scalar(sets.ln())
                 .neg()
         };
-        let mean_probs = |f: fn(&Scores) -> Tensor<2>| {
-            let stacked = Tensor::stack::<3>(scores.iter().map(f).collect(), 2);
+        let mean_probs = |k: usize| {
+            let stacked =
+                Tensor::stack::<3>(scores.iter().map(|s| s.log_probs[k].clone()).collect(), 2);
             let [m, c, _] = stacked.dims();
             log_sum_exp(stacked, 2)
                 .reshape([m, c])
                 .sub_scalar(sets.ln())
         };
-        PointwiseTerms::from_logits(
-            mean_density(|s| s.h[0].clone()),
-            mean_density(|s| s.h[1].clone()),
-            mean_probs(|s| s.log_probs[0].clone()),
-            mean_probs(|s| s.log_probs[1].clone()),
-            mean_probs(|s| s.log_probs[2].clone()),
-            labels,
-            &self.pmi,
-        )
+        Ok(Scores {
+            h: vec![mean_density(0), mean_density(1)],
+            log_probs: vec![mean_probs(0), mean_probs(1), mean_probs(2)],
+        })
+    }
+
+    /// The rows a fit with these models' configuration was given (shapes already
+    /// checked), each scored by the set that did not see it: the folds of
+    /// [`fold_rows`] rebuilt from the configuration's seed.
+    pub(crate) fn held_out_scores(&self, x1: &Tensor<2>, x2: &Tensor<2>) -> Result<Scores> {
+        let folds = fold_rows(self.config.seed, x1.dims()[0], self.sets.len());
+        held_out_scores(&self.sets, &folds, &[x1.clone(), x2.clone()])
     }
 
     /// Saves every model (burn records), the prior and the configuration into the

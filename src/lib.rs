@@ -43,6 +43,8 @@
 
 pub use burn;
 
+mod applications;
+mod candidates;
 mod check;
 mod classifier;
 mod decompose;
@@ -67,6 +69,11 @@ pub mod synthetic;
 pub mod testing;
 mod train;
 
+pub use applications::{
+    ClassPartition, DistillationWeights, Partition, ensemble_log_probs, ensemble_weights,
+    partition_per_class,
+};
+pub use candidates::{CandidateInteractions, MAX_CANDIDATE_ENTRIES};
 pub use classifier::{
     CandidateKind, CandidateReport, Classifier, ClassifierChoice, ClassifierConfig,
     ClassifierSearch, MAX_LDA_FEATURES, MAX_TEMPERATURE, MIN_TEMPERATURE, fit_lda, fit_temperature,
@@ -106,6 +113,11 @@ struct ReadmeDoctests;
 #[cfg(all(doctest, feature = "testing"))]
 #[doc = include_str!("../docs/testing.md")]
 struct TestingDoctests;
+
+/// The applications page's code blocks, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/applications.md")]
+struct ApplicationsDoctests;
 
 /// The guide's code blocks, compiled as doc tests.
 #[cfg(doctest)]

@@ -130,7 +130,7 @@ impl Value for f64 {
     }
 }
 
-impl Value for Tensor<1> {
+impl<const D: usize> Value for Tensor<D> {
     fn minus(self, other: Self) -> Self {
         self - other
     }

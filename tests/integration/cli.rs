@@ -971,7 +971,7 @@ fn estimate_reference_preset_in_sample_and_adjust_run() {
 }
 
 #[test]
-fn estimate_search_preset_reports_each_folds_models() {
+fn estimate_default_preset_reports_each_folds_searched_models() {
     let dir = TempDir::new("estimate-search");
     let (inputs, sample) = write_gaussian_inputs(&dir, 400, 12, Dtype::F32, 1.0);
     let (out, summary) = (dir.path("s.csv"), dir.path("s.json"));
@@ -995,8 +995,13 @@ fn estimate_search_preset_reports_each_folds_models() {
             assert!(fold[key].as_str().unwrap().contains("T="), "{key}: {fold}");
         }
     }
-    // The default preset names its fixed models too.
-    stdout(&run_estimate(&inputs, &out, &summary, &["--folds", "2"]));
+    // The fixed preset names its fixed models too.
+    stdout(&run_estimate(
+        &inputs,
+        &out,
+        &summary,
+        &["--preset", "fixed", "--folds", "2"],
+    ));
     let json = read_json(&summary);
     assert_eq!(
         json["models"][1]["h1"].as_str(),
@@ -1399,4 +1404,87 @@ fn estimate_warns_on_units_and_centres_on_request() {
         0.02,
         "raw fraction seen from the centred run",
     );
+// ---------------------------------------------------------------- partition
+
+/// A per-sample CSV as `estimate --out` writes it, with `r` and the labels
+/// given and every other column 0.
+fn write_per_sample(path: &Path, r: &[f64], labels: &[i64]) {
+    let mut text = "r,u1,u2,s,r_plus,r_minus,h1,h2,i1,i2,i12,label\n".to_string();
+    for (value, label) in r.iter().zip(labels) {
+        text.push_str(&format!("{value},0,0,0,0,0,0,0,0,0,0,{label}\n"));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+fn read_rows(path: &Path) -> Vec<usize> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| line.parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn partition_writes_the_rows_of_each_side() {
+    let dir = TempDir::new("partition");
+    let csv = dir.path("per_sample.csv");
+    // Sorted r: 0,1,2,3,3,3,4,5,6,7; the median (k = 5) falls in the tie of 3s.
+    let r = [3.0, 0.0, 7.0, 3.0, 1.0, 5.0, 2.0, 3.0, 6.0, 4.0];
+    let labels = [0, 1, 0, 1, 0, 1, 0, 1, 0, 1];
+    write_per_sample(&csv, &r, &labels);
+    let out = dir.path("split");
+    let run = |extra: &[&str]| {
+        let (csv, out) = (csv.to_str().unwrap(), out.to_str().unwrap());
+        let mut args = vec!["partition", "--per-sample", csv, "--out-dir", out];
+        args.extend_from_slice(extra);
+        lsmi(&args)
+    };
+    let printed = stdout(&run(&["--by", "r", "--quantile", "0.5"]));
+    assert!(printed.contains("6 low, 4 high"), "{printed}");
+    assert_eq!(read_rows(&out.join("low.txt")), vec![0, 1, 3, 4, 6, 7]);
+    assert_eq!(read_rows(&out.join("high.txt")), vec![2, 5, 8, 9]);
+    // Per class, each at its own median: class 0 = rows 0,2,4,6,8 = 3,7,1,2,6;
+    // class 1 = rows 1,3,5,7,9 = 0,3,5,3,4.
+    stdout(&run(&["--by", "r", "--quantile", "0.5", "--per-class"]));
+    assert_eq!(read_rows(&out.join("low.txt")), vec![0, 1, 3, 4, 6, 7]);
+    assert_eq!(read_rows(&out.join("high.txt")), vec![2, 5, 8, 9]);
+    stdout(&run(&["--by", "r", "--quantile", "0.3", "--per-class"]));
+    // class 0: k = 2 → threshold 2 (rows 4, 6); class 1: k = 2 → 3 (rows 1, 3, 7).
+    assert_eq!(read_rows(&out.join("low.txt")), vec![1, 3, 4, 6, 7]);
+    // Errors are one line and leave the outputs as they were.
+    failed(
+        &run(&["--by", "r", "--quantile", "1"]),
+        &["--quantile", "between 0 and 1"],
+    );
+    let other = dir.path("other.csv");
+    std::fs::write(&other, "a,b\n1,2\n").unwrap();
+    let output = lsmi(&[
+        "partition",
+        "--per-sample",
+        other.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--by",
+        "u1",
+        "--quantile",
+        "0.5",
+    ]);
+    failed(&output, &["other.csv", "no column \"u1\""]);
+    assert_eq!(read_rows(&out.join("low.txt")), vec![1, 3, 4, 6, 7]);
+    // An unknown measure is a usage error.
+    let output = run(&["--by", "x", "--quantile", "0.5"]);
+    assert_eq!(output.status.code(), Some(2));
+    // The input is never an output.
+    let output = lsmi(&[
+        "partition",
+        "--per-sample",
+        out.join("low.txt").to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--by",
+        "r",
+        "--quantile",
+        "0.5",
+    ]);
+    failed(&output, &["is the input --per-sample"]);
 }

@@ -102,3 +102,21 @@ pub fn assert_seed_matters(what: &str, run: impl Fn(u64) -> Vec<f32>, seed: u64,
         "{what}: another seed gave the same numbers"
     );
 }
+
+/// A small, fast estimator configuration for tests: 3 folds, fixed models:
+/// two-kernel KNIFE models (5 epochs), one-hidden-layer classifiers (10 epochs).
+pub fn quick(classes: usize) -> lsmi::LsmiConfig {
+    use lsmi::{ClassifierConfig, FitConfig, KnifeConfig, LsmiConfig};
+    LsmiConfig::fixed(classes)
+        .with_folds(3)
+        .with_knife(
+            KnifeConfig::new(1)
+                .with_kernels(2)
+                .with_fit(FitConfig::new().with_epochs(5)),
+        )
+        .with_classifier(
+            ClassifierConfig::new()
+                .with_hidden(vec![16])
+                .with_fit(FitConfig::new().with_epochs(10).with_batch_size(64)),
+        )
+}

@@ -4,7 +4,9 @@ use lsmi::burn::tensor::Device;
 use lsmi::synthetic::{Features, IsotropicMixture};
 use lsmi::{ClassifierConfig, Entropy, FitConfig, KnifeConfig, LsmiConfig, LsmiError};
 
-use crate::common::{assert_seed_matters, close, cpu_devices, definitions, devices, labels, read};
+use crate::common::{
+    assert_seed_matters, close, cpu_devices, definitions, devices, labels, quick, read,
+};
 
 /// Two classes, well separated in `dim` dimensions; both modalities see the class.
 fn two_class_data(n: usize, dim: usize, seed: u64) -> (Features, Features, Vec<i64>) {
@@ -31,22 +33,6 @@ fn two_class_data(n: usize, dim: usize, seed: u64) -> (Features, Features, Vec<i
         cols: dim,
     };
     (x1, x2, classes.iter().map(|&c| c as i64).collect())
-}
-
-/// A small, fast configuration for tests.
-fn quick(classes: usize) -> LsmiConfig {
-    LsmiConfig::new(classes)
-        .with_folds(3)
-        .with_knife(
-            KnifeConfig::new(1)
-                .with_kernels(2)
-                .with_fit(FitConfig::new().with_epochs(5)),
-        )
-        .with_classifier(
-            ClassifierConfig::new()
-                .with_hidden(vec![16])
-                .with_fit(FitConfig::new().with_epochs(10).with_batch_size(64)),
-        )
 }
 
 fn fit_on(
@@ -344,7 +330,7 @@ fn searched_models_are_reported_saved_and_match_the_exact_means() {
     let data = two_class_data(600, 2, 1);
     let exact = exact_means(&data);
     let device = &cpu_devices()[0].1;
-    let config = LsmiConfig::searched(2).with_folds(2).with_seed(5);
+    let config = LsmiConfig::new(2).with_folds(2).with_seed(5);
     let fitted = fit_on(&config, &data, device);
     let descriptions = fitted.models().descriptions();
     assert_eq!(descriptions.len(), 2);

@@ -1,6 +1,7 @@
 //! The crate's integration tests, in one binary (burn test binaries are large).
 
 mod centring;
+mod applications;
 mod classifier_search;
 mod common;
 mod em;

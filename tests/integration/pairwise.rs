@@ -78,7 +78,7 @@ fn three_views(n: usize, seed: u64) -> ThreeViews {
 /// models by EM (mixtures of 1, 2 or 4 full-covariance kernels, the size chosen
 /// by held-out likelihood), which fit these mixtures closely.
 fn quick() -> LsmiConfig {
-    LsmiConfig::new(2)
+    LsmiConfig::fixed(2)
         .with_folds(3)
         .with_entropy_search(Some(
             MixtureSearch::new()

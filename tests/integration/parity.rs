@@ -224,7 +224,7 @@ fn classifier_fitting_steps_agree() {
 fn a_small_cross_fitted_estimate_agrees() {
     let sample = GaussianFamily::setting_a(0.4).sample(400, 3).unwrap();
     let fit = FitConfig::new().with_epochs(2).with_batch_size(200);
-    let mut config = LsmiConfig::new(2).with_folds(2);
+    let mut config = LsmiConfig::fixed(2).with_folds(2);
     config.knife = KnifeConfig::new(1).with_fit(fit.clone());
     config.classifier = ClassifierConfig::new().with_fit(fit);
     let run = |device: &Device| {

@@ -685,7 +685,7 @@ fn transform_checks_shapes_before_joining_the_modalities() {
         lsmi::synthetic::GaussianFamily::new(3, 3, 0.5, 0.5, lsmi::synthetic::ClassMeans::OneHot)
             .sample(40, 5)
             .unwrap();
-    let config = LsmiConfig::new(2)
+    let config = LsmiConfig::fixed(2)
         .with_folds(2)
         .with_knife(lsmi::KnifeConfig::new(1).with_fit(lsmi::FitConfig::new().with_epochs(1)))
         .with_classifier(

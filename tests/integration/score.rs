@@ -18,7 +18,7 @@ use crate::common::{cpu_devices, labels};
 /// A small, fast configuration (3 folds, few epochs) that is not the default,
 /// so that a load which ignored the stored configuration would fail.
 fn quick() -> LsmiConfig {
-    LsmiConfig::new(2)
+    LsmiConfig::fixed(2)
         .with_folds(3)
         .with_seed(4)
         .with_knife(
@@ -411,7 +411,7 @@ fn score_gives_the_library_values_and_the_same_bytes_twice() {
     let device = lsmi::device(lsmi::backends()[0]).unwrap();
     let loaded = LsmiModels::load(&models, &device).unwrap();
     let fitted = fit_on(
-        &LsmiConfig::new(2).with_folds(2).with_seed(3),
+        &LsmiConfig::fixed(2).with_folds(2).with_seed(3),
         &train,
         &device,
     );

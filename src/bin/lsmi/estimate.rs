@@ -134,9 +134,9 @@ pub struct ModelArgs {
     /// Number of classes C (default: the largest label + 1).
     #[arg(long, value_name = "C")]
     pub classes: Option<usize>,
-    /// Hyper-parameters of the entropy models and classifiers: this crate's
-    /// defaults, every model chosen by held-out loss (search), or the LSMI
-    /// authors'.
+    /// Hyper-parameters of the entropy models and classifiers: every model chosen
+    /// by held-out loss (default), fixed models (fixed), or the LSMI authors'
+    /// (reference).
     #[arg(long, value_enum, default_value_t = Preset::Default)]
     pub preset: Preset,
 }
@@ -144,21 +144,21 @@ pub struct ModelArgs {
 /// A set of hyper-parameters for the five models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Preset {
-    /// This crate's defaults: KNIFE with K = 4 means on data rows and
-    /// standardised features (Adam 1e-2, batch 512, 40 epochs); 64-64 MLP
-    /// classifiers on standardised features, trained on every row without
-    /// early stopping (Adam 3e-3, batch 256, 30 epochs).
-    Default,
-    /// The LSMI authors' models: KNIFE with K = 5 random kernels on raw features,
-    /// 64-64 MLP classifiers on raw features, all with Adam 1e-3, batch 32, 30
-    /// epochs and no early stopping (slow); still scored with cross-fitting.
-    Reference,
     /// Every model chosen by held-out loss on rows held out inside each fold's
     /// training rows: mixtures of 1 to 64 kernels (full, tied or diagonal
     /// covariance) fitted by EM; LDA, logistic regression or MLP classifiers,
     /// temperature-calibrated. The choices are listed under "models" in the
     /// summary JSON.
-    Search,
+    Default,
+    /// Fixed models whatever the data: KNIFE with K = 4 means on data rows and
+    /// standardised features (Adam 1e-2, batch 512, 40 epochs); 64-64 MLP
+    /// classifiers on standardised features, trained on every row without
+    /// early stopping (Adam 3e-3, batch 256, 30 epochs).
+    Fixed,
+    /// The LSMI authors' models: KNIFE with K = 5 random kernels on raw features,
+    /// 64-64 MLP classifiers on raw features, all with Adam 1e-3, batch 32, 30
+    /// epochs and no early stopping (slow); still scored with cross-fitting.
+    Reference,
 }
 
 impl Preset {
@@ -167,7 +167,7 @@ impl Preset {
         match self {
             Preset::Default => LsmiConfig::new(classes),
             Preset::Reference => LsmiConfig::reference(classes),
-            Preset::Search => LsmiConfig::searched(classes),
+            Preset::Fixed => LsmiConfig::fixed(classes),
         }
     }
 
@@ -175,7 +175,7 @@ impl Preset {
         match self {
             Preset::Default => "default",
             Preset::Reference => "reference",
-            Preset::Search => "search",
+            Preset::Fixed => "fixed",
         }
     }
 }

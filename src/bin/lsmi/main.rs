@@ -8,6 +8,8 @@
 //! * `lsmi estimate` does it all from features: fits both entropy models and the
 //!   three classifiers with cross-fitting and writes what `decompose` writes;
 //! * `lsmi score` scores new rows with models saved by `estimate --save-models`;
+//! * `lsmi partition` splits the rows of a per-sample CSV at a quantile of one
+//!   column (e.g. redundancy-high and redundancy-low halves).
 //! * `lsmi pairwise` does what `estimate` does for every pair of M >= 2 views,
 //!   with one model per view shared by its pairs.
 
@@ -29,6 +31,7 @@ mod json;
 mod npy;
 mod output;
 mod pairwise;
+mod partition;
 mod progress;
 mod report;
 mod score;
@@ -113,6 +116,16 @@ enum Command {
     /// --centered, or --centered here, centre the rows' surprisals on the means of
     /// the rows the models were fitted on (stored with them).
     Score(score::ScoreArgs),
+    /// Split the rows of a per-sample CSV at a quantile of one column.
+    ///
+    /// Reads the CSV that `estimate`, `score` or `decompose` write with --out and
+    /// splits its rows by the column --by (r, u1, u2, s, or any other column) at
+    /// the quantile --quantile: low.txt gets the rows whose value is at most the
+    /// k-th smallest value, k = ceil(Q n), together with every row tied with it;
+    /// high.txt gets the others. Each file holds one 0-based row index per line, in
+    /// increasing order. With --per-class each class (the `label` column) is split
+    /// at its own quantile. Prints the threshold and the size of each side.
+    Partition(partition::PartitionArgs),
 }
 
 fn main() -> ExitCode {
@@ -133,6 +146,7 @@ fn main() -> ExitCode {
         Command::Entropy(args) => entropy::run(args),
         Command::Estimate(args) => estimate::run(args),
         Command::Score(args) => score::run(args),
+        Command::Partition(args) => partition::run(args),
         Command::Pairwise(args) => pairwise::run(args),
     };
     match result {
