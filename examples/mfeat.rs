@@ -206,6 +206,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         config.folds,
         fitted.wall_time().as_secs_f64()
     );
+    // What the default preset chose in the first fold, view by view.
+    let chosen = &fitted.descriptions()[0];
+    for (v, name) in VIEWS.iter().enumerate() {
+        println!("{name}: {}; {}", chosen[v], chosen[VIEWS.len() + v]);
+    }
     #[cfg(feature = "plots")]
     {
         draw(&fitted, "raw", "raw")?;

@@ -20,15 +20,27 @@ use lsmi::synthetic::{ClassMeans, GaussianFamily};
 
 /// The timed cases: scale case, rows, target (s), the authors' time (s).
 const TARGETS: [(&str, usize, Option<f64>, Option<&str>); 4] = [
-    ("gaussian-c10-d10", 20_000, Some(10.0), Some("145 s (95 s on a quieter day)")),
-    ("embedded-c10-d10-D64", 20_000, None, Some("243 s (174 s on a quieter day)")),
+    (
+        "gaussian-c10-d10",
+        20_000,
+        Some(10.0),
+        Some("145 s (95 s on a quieter day)"),
+    ),
+    (
+        "embedded-c10-d10-D64",
+        20_000,
+        None,
+        Some("243 s (174 s on a quieter day)"),
+    ),
     ("gaussian-c10-d10", 100_000, Some(40.0), None),
     ("embedded-c100-d64-D256", 20_000, None, None),
 ];
 
 /// The default preset on the cases of [`TARGETS`].
 fn targets(device: &lsmi::burn::tensor::Device) -> lsmi::Result<()> {
-    println!("| case | n | fit (5-fold, default) | target | authors (in-sample) | models (fold 0) |");
+    println!(
+        "| case | n | fit (5-fold, default) | target | authors (in-sample) | models (fold 0) |"
+    );
     println!("|---|---|---|---|---|---|");
     for (name, n, target, authors) in TARGETS {
         let case = lsmi::synthetic::ScaleCase::find(name).expect("a scale case");
