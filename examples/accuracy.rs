@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release --example accuracy`
 //!
-//! Options: `--n N` (default 20 000), `--only default|reference`,
+//! Options: `--n N` (default 20 000), `--only default|fixed|reference`,
 //! `--cases a,b,gates` (default all three), `--terms` (also print the error of the
 //! mean pointwise terms, to see where an error comes from).
 
@@ -40,9 +40,11 @@ fn main() -> lsmi::Result<()> {
     type Preset = fn(usize) -> LsmiConfig;
     let presets: Vec<(&str, Preset)> = match option("--only").as_deref() {
         Some("default") => vec![("default", LsmiConfig::new)],
+        Some("fixed") => vec![("fixed", LsmiConfig::fixed)],
         Some("reference") => vec![("reference", LsmiConfig::reference)],
         _ => vec![
             ("default", LsmiConfig::new),
+            ("fixed", LsmiConfig::fixed),
             ("reference", LsmiConfig::reference),
         ],
     };

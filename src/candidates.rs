@@ -352,7 +352,8 @@ impl LsmiModels {
     pub fn candidates(&self, x1: Tensor<2>, x2: Tensor<2>) -> Result<CandidateInteractions> {
         let rows = check_features(&x1, &x2, self.feature_counts())?;
         check_size(rows, self.prior().num_classes())?;
-        CandidateInteractions::from_model_scores(self.mixture_scores(x1, x2)?, self.prior())
+        let scores = self.centered_scores(self.mixture_scores(x1, x2)?)?;
+        CandidateInteractions::from_model_scores(scores, self.prior())
     }
 }
 
@@ -361,6 +362,9 @@ impl FittedLsmi {
     /// each scored by the models that did not see it (its held-out fold's set, as
     /// in [`interactions`](Self::interactions)); at the true labels it equals
     /// [`interactions`](Self::interactions).
+    ///
+    /// With [`LsmiConfig::centered`](crate::LsmiConfig::centered) the candidates
+    /// are centred as the interactions are (on the training rows' mean surprisals).
     ///
     /// The fit keeps no features: pass the same `x1`, `x2` again, in the same
     /// order. They are checked by scoring: the entropy models must give the
@@ -380,7 +384,7 @@ impl FittedLsmi {
         let fitted = self.interactions();
         check::same_length("x1", rows, "the fitted rows", fitted.len())?;
         check_size(rows, models.prior().num_classes())?;
-        let scores = models.held_out_scores(&x1, &x2)?;
+        let scores = models.centered_scores(models.held_out_scores(&x1, &x2)?)?;
         for (what, now, then) in [
             ("h1", &scores.h[0], fitted.terms().h1()),
             ("h2", &scores.h[1], fitted.terms().h2()),

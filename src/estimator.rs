@@ -1097,14 +1097,34 @@ impl LsmiModels {
     /// `terms`, centred on the training rows' means if the configuration asks
     /// for the centred variant.
     fn centered_if_asked(&self, terms: PointwiseTerms) -> Result<PointwiseTerms> {
+        match self.centring()? {
+            None => Ok(terms),
+            Some(means) => terms.centered(means),
+        }
+    }
+
+    /// The means `[H1, H2]` the interactions are centred on, if the configuration
+    /// asks for centring.
+    fn centring(&self) -> Result<Option<[f64; 2]>> {
         match (self.config.centered, self.surprisal_means) {
-            (false, _) => Ok(terms),
-            (true, Some(means)) => terms.centered(means),
+            (false, _) => Ok(None),
+            (true, Some(means)) => Ok(Some(means)),
             // Not reachable: loading refuses a centred set without its means.
             (true, None) => Err(LsmiError::Record(
                 "centred models without the training rows' mean surprisals".into(),
             )),
         }
+    }
+
+    /// `scores` with each modality's `h` centred, if the configuration asks for
+    /// centring (as [`centered_if_asked`](Self::centered_if_asked) does to terms).
+    pub(crate) fn centered_scores(&self, mut scores: Scores) -> Result<Scores> {
+        if let Some(means) = self.centring()? {
+            for (h, mean) in scores.h.iter_mut().zip(means) {
+                *h = h.clone().sub_scalar(mean);
+            }
+        }
+        Ok(scores)
     }
 
     /// Per-sample interactions of new rows (`x1: [m, d1]`, `x2: [m, d2]`,

@@ -131,3 +131,23 @@ fn moments(logits: &[f64], labels: &[i64], num_classes: usize, beta: f64) -> (f6
     let n = labels.len() as f64;
     (nll / n, gradient / n, curvature / n)
 }
+
+/// Each row's negative log-likelihood of its label under `softmax(logits / T)`
+/// (inputs as [`nll_at_temperature`], unchecked).
+pub(crate) fn row_losses(
+    logits: &[f64],
+    labels: &[i64],
+    num_classes: usize,
+    temperature: f64,
+) -> Vec<f64> {
+    let beta = 1.0 / temperature;
+    logits
+        .chunks_exact(num_classes)
+        .zip(labels)
+        .map(|(row, &label)| {
+            let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let total: f64 = row.iter().map(|&z| (beta * (z - max)).exp()).sum();
+            total.ln() - beta * (row[label as usize] - max)
+        })
+        .collect()
+}

@@ -13,8 +13,9 @@ use crate::rng::SeededRng;
 use crate::standardize::Standardizer;
 use crate::train::{self, FitConfig, Rows};
 
-use super::calibrate::nll_at_temperature;
+use super::calibrate::{nll_at_temperature, row_losses};
 use super::lda::MAX_LDA_FEATURES;
+use crate::ops::clearly_better;
 
 /// Chooses a classifier `p(y|x)` by held-out log-loss and calibrates its temperature.
 ///
@@ -31,12 +32,16 @@ use super::lda::MAX_LDA_FEATURES;
 /// 2. an MLP of each width in `mlp_hidden`, in order, with weight decay
 ///    `mlp_weight_decay` (coupled L2, see [`FitConfig::weight_decay`]).
 ///
-/// Every trained candidate stops early on the held-out loss. Unless `exhaustive`,
-/// the search stops at the first capacity level that does not improve on the best
-/// so far. The chosen classifier's temperature is then fitted on the held-out
-/// logits ([`fit_temperature`]), and with `refit` its architecture is fitted again
-/// on all rows (the trained ones for the epochs that were best) and given that
-/// temperature.
+/// Every trained candidate stops early on the held-out loss. An MLP replaces the
+/// best model so far only if its held-out loss is lower by more than twice the
+/// standard error of the paired per-row difference (the one-standard-error rule:
+/// a more flexible model chosen on noise extrapolates worse in the tails, where
+/// the pointwise terms are largest). Unless `exhaustive`, the search stops at the
+/// first capacity level that is not chosen. The chosen classifier's temperature
+/// is then fitted on the held-out logits ([`fit_temperature`]) and kept only if it
+/// lowers the held-out loss by the same margin (else `T = 1`), and with `refit`
+/// its architecture is fitted again on all rows (the trained ones for the epochs
+/// that were best) and given that temperature.
 #[derive(Config, Debug)]
 pub struct ClassifierSearch {
     /// Fraction of the rows held out to choose and calibrate, in `(0, 1)`.
@@ -194,6 +199,8 @@ struct Fitted {
     kind: CandidateKind,
     model: Classifier,
     logits: Vec<f64>,
+    /// Each held-out row's loss at `T = 1`.
+    losses: Vec<f64>,
     loss: f64,
     best_epoch: usize,
 }
@@ -303,13 +310,14 @@ impl ClassifierSearch {
 
         let mut reports = Vec::new();
         let mut best: Option<Fitted> = None;
-        let score = |model: &Classifier| -> Result<(Vec<f64>, f64)> {
+        let score = |model: &Classifier| -> Result<(Vec<f64>, Vec<f64>, f64)> {
             let logits: Vec<f64> = check::read_f32(model.logits(holdout.x.clone()))?
                 .into_iter()
                 .map(f64::from)
                 .collect();
             let loss = nll_at_temperature(&logits, &holdout_labels, num_classes, 1.0)?;
-            Ok((logits, loss))
+            let losses = row_losses(&logits, &holdout_labels, num_classes, 1.0);
+            Ok((logits, losses, loss))
         };
 
         // Level 1: the linear models.
@@ -322,7 +330,7 @@ impl ClassifierSearch {
                 num_classes,
                 self.lda_ridge,
             )?;
-            let (logits, loss) = score(&model)?;
+            let (logits, losses, loss) = score(&model)?;
             lda_model = Some(model.clone());
             consider(
                 &mut reports,
@@ -331,11 +339,13 @@ impl ClassifierSearch {
                     kind: CandidateKind::Lda,
                     model,
                     logits,
+                    losses,
                     loss,
                     best_epoch: 0,
                 },
                 begin.elapsed(),
                 (0, 0),
+                false,
             );
         }
         if self.logistic {
@@ -347,7 +357,7 @@ impl ClassifierSearch {
             };
             let (model, report) =
                 self.train(init, &all, train_index, &holdout, &config.fit, &mut rng)?;
-            let (logits, loss) = score(&model)?;
+            let (logits, losses, loss) = score(&model)?;
             consider(
                 &mut reports,
                 &mut best,
@@ -355,24 +365,25 @@ impl ClassifierSearch {
                     kind: CandidateKind::Logistic,
                     model,
                     logits,
+                    losses,
                     loss,
                     best_epoch: report.best_epoch,
                 },
                 begin.elapsed(),
                 (report.epochs_run, report.best_epoch),
+                false,
             );
         }
 
         // Levels 2…: the MLPs, smallest first.
         for hidden in &self.mlp_hidden {
-            let before = best.as_ref().map(|b| b.loss);
             let begin = Instant::now();
             let config = self.mlp_config(hidden);
             let init = config.assemble(standardizer.clone(), d, num_classes, &all.x.device());
             let (model, report) =
                 self.train(init, &all, train_index, &holdout, &config.fit, &mut rng)?;
-            let (logits, loss) = score(&model)?;
-            consider(
+            let (logits, losses, loss) = score(&model)?;
+            let chosen = consider(
                 &mut reports,
                 &mut best,
                 Fitted {
@@ -382,22 +393,33 @@ impl ClassifierSearch {
                     },
                     model,
                     logits,
+                    losses,
                     loss,
                     best_epoch: report.best_epoch,
                 },
                 begin.elapsed(),
                 (report.epochs_run, report.best_epoch),
+                true,
             );
-            if !self.exhaustive && before.is_some_and(|b| loss >= b) {
+            if !self.exhaustive && !chosen {
                 break;
             }
         }
 
         let best = best.expect("validate keeps at least one candidate");
-        let temperature = if self.calibrate {
-            fit_temperature(&best.logits, &holdout_labels, num_classes)?
-        } else {
-            1.0
+        let temperature = match self.calibrate {
+            true => {
+                // Kept only when it clearly lowers the held-out loss: on rows that
+                // are nearly all classified with confidence, T rests on a handful.
+                let t = fit_temperature(&best.logits, &holdout_labels, num_classes)?;
+                let at_t = row_losses(&best.logits, &holdout_labels, num_classes, t);
+                if clearly_better(&at_t, &best.losses) {
+                    t
+                } else {
+                    1.0
+                }
+            }
+            false => 1.0,
         };
         let calibrated_loss =
             nll_at_temperature(&best.logits, &holdout_labels, num_classes, temperature)?;
@@ -523,23 +545,31 @@ impl ClassifierSearch {
     }
 }
 
-/// Records how `fitted` did, and keeps it if its held-out loss is the lowest yet.
+/// Records how `fitted` did, and keeps it (returning whether it did) if its
+/// held-out loss is the lowest yet, or, when `more_complex` than the best so far,
+/// lower by more than twice the standard error of the paired per-row difference.
 fn consider(
     reports: &mut Vec<CandidateReport>,
     best: &mut Option<Fitted>,
     fitted: Fitted,
     elapsed: Duration,
     epochs: (usize, usize),
-) {
+    more_complex: bool,
+) -> bool {
     reports.push(CandidateReport {
         kind: fitted.kind.clone(),
         holdout_loss: fitted.loss,
         epochs,
         wall_time: elapsed,
     });
-    if best.as_ref().is_none_or(|b| fitted.loss < b.loss) {
+    let wins = best.as_ref().is_none_or(|b| match more_complex {
+        true => clearly_better(&fitted.losses, &b.losses),
+        false => fitted.loss < b.loss,
+    });
+    if wins {
         *best = Some(fitted);
     }
+    wins
 }
 
 /// The classifiers' training loss: mean cross-entropy of a labelled batch.

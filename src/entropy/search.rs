@@ -22,7 +22,10 @@ use crate::train;
 /// [`fit`](Self::fit) holds out a seeded `holdout_fraction` of the rows, fits
 /// every covariance kind in `covariances` with `K` growing along `kernels` by EM
 /// (see [`EmConfig`](super::EmConfig)), and keeps the candidate with the lowest
-/// held-out mean `−ln q(x)`. For each kind, `K` stops growing once `patience`
+/// held-out mean `−ln q(x)` (no one-standard-error rule here, unlike
+/// [`ClassifierSearch`](crate::ClassifierSearch): the mean `ĥ` carries the
+/// model's excess loss directly, so a simpler mixture kept on a tie would bias
+/// it). For each kind, `K` stops growing once `patience`
 /// successive candidates fail to improve on that kind's best, or once the
 /// training rows become too few for the kind: a full covariance needs
 /// `2(d + 1)` rows per kernel, a tied one 10 per kernel (and `2(d + 1)` in all),
@@ -129,6 +132,13 @@ fn kind_name(kind: Covariance) -> &'static str {
         Covariance::Tied => "tied",
         Covariance::Diagonal => "diagonal",
     }
+}
+
+/// The best candidate so far.
+struct Best {
+    nll: f64,
+    state: State,
+    frame: usize,
 }
 
 /// Whether `rows` training rows in `dim` dimensions support `k` kernels of `kind`.
@@ -238,7 +248,7 @@ impl MixtureSearch {
 
         let mut frames: Vec<(Covariance, Frame, Design)> = Vec::new();
         let mut candidates = Vec::new();
-        let mut best: Option<(f64, State, usize)> = None; // (nll, state, frame index)
+        let mut best: Option<Best> = None;
         for &kind in &self.covariances {
             let whitened = kind != Covariance::Diagonal;
             let frame_index = match frames
@@ -279,8 +289,12 @@ impl MixtureSearch {
                     converged: fitted.converged,
                     wall_time: started.elapsed(),
                 });
-                if best.as_ref().is_none_or(|(nll, _, _)| holdout_nll < *nll) {
-                    best = Some((holdout_nll, fitted.state.clone(), frame_index));
+                if best.as_ref().is_none_or(|b| holdout_nll < b.nll) {
+                    best = Some(Best {
+                        nll: holdout_nll,
+                        state: fitted.state.clone(),
+                        frame: frame_index,
+                    });
                 }
                 if holdout_nll < kind_best {
                     kind_best = holdout_nll;
@@ -293,7 +307,13 @@ impl MixtureSearch {
                 }
             }
         }
-        let Some((holdout_nll, state, frame_index)) = best else {
+        let Some(Best {
+            nll: holdout_nll,
+            state,
+            frame: frame_index,
+            ..
+        }) = best
+        else {
             let smallest = self.kernels.iter().copied().min().unwrap_or(1);
             return Err(LsmiError::TooFewRows {
                 what: "x",

@@ -162,7 +162,12 @@ fn fitted_candidates_at_the_true_labels_are_the_fitted_decomposition() {
     let sample = family.sample(240, 9).unwrap();
     let n = sample.labels.len();
     for (name, device) in cpu_devices() {
-        for config in [quick(3), quick(3).with_in_sample(true)] {
+        // Centred: the candidates are centred as the interactions are.
+        for config in [
+            quick(3),
+            quick(3).with_in_sample(true),
+            quick(3).with_centered(true),
+        ] {
             let (x1, x2) = (sample.x1.tensor(&device), sample.x2.tensor(&device));
             let y = labels(&sample.labels, &device);
             let fitted = config.fit(x1.clone(), x2.clone(), y.clone()).unwrap();

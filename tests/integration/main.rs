@@ -1,7 +1,7 @@
 //! The crate's integration tests, in one binary (burn test binaries are large).
 
-mod centring;
 mod applications;
+mod centring;
 mod classifier_search;
 mod common;
 mod em;

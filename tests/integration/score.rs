@@ -411,7 +411,7 @@ fn score_gives_the_library_values_and_the_same_bytes_twice() {
     let device = lsmi::device(lsmi::backends()[0]).unwrap();
     let loaded = LsmiModels::load(&models, &device).unwrap();
     let fitted = fit_on(
-        &LsmiConfig::fixed(2).with_folds(2).with_seed(3),
+        &LsmiConfig::new(2).with_folds(2).with_seed(3),
         &train,
         &device,
     );
