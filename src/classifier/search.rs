@@ -13,7 +13,7 @@ use crate::rng::SeededRng;
 use crate::standardize::Standardizer;
 use crate::train::{self, FitConfig, Rows};
 
-use super::calibrate::{nll_at_temperature, row_losses};
+use super::calibrate::{MAX_TEMPERATURE, MIN_TEMPERATURE, nll_at_temperature, row_losses};
 use super::lda::MAX_LDA_FEATURES;
 use crate::ops::clearly_better;
 
@@ -39,7 +39,9 @@ use crate::ops::clearly_better;
 /// the pointwise terms are largest). Unless `exhaustive`, the search stops at the
 /// first capacity level that is not chosen. The chosen classifier's temperature
 /// is then fitted on the held-out logits ([`fit_temperature`]) and kept only if it
-/// lowers the held-out loss by the same margin (else `T = 1`), and with `refit`
+/// lies inside its range and lowers the held-out loss by the same margin (else
+/// `T = 1`: a temperature at a bound means the held-out rows, e.g. all classified
+/// correctly, do not identify one), and with `refit`
 /// its architecture is fitted again on all rows (the trained ones for the epochs
 /// that were best) and given that temperature.
 #[derive(Config, Debug)]
@@ -411,12 +413,16 @@ impl ClassifierSearch {
             true => {
                 // Kept only when it clearly lowers the held-out loss: on rows that
                 // are nearly all classified with confidence, T rests on a handful.
+                // A temperature at a bound of its range means the held-out rows do
+                // not identify one (all classified correctly: the loss falls as
+                // T → 0), so it is not used either.
                 let t = fit_temperature(&best.logits, &holdout_labels, num_classes)?;
+                let interior =
+                    t > MIN_TEMPERATURE * (1.0 + 1e-6) && t < MAX_TEMPERATURE * (1.0 - 1e-6);
                 let at_t = row_losses(&best.logits, &holdout_labels, num_classes, t);
-                if clearly_better(&at_t, &best.losses) {
-                    t
-                } else {
-                    1.0
+                match interior && clearly_better(&at_t, &best.losses) {
+                    true => t,
+                    false => 1.0,
                 }
             }
             false => 1.0,
