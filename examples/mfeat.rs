@@ -21,9 +21,13 @@
 //! cargo run --release --all-features --example mfeat [-- DIR]  # DIR: default data/mfeat
 //! ```
 //!
-//! Prints the table of views and the table of pairs (Markdown) that
-//! `docs/real-data.md` shows; built with the `plots` feature (as `--all-features`
-//! does) it also draws the heatmaps of `R`, `U1`, `U2` and `S` into `docs/img/`.
+//! Fits the models once ([`LsmiConfig::fit_pairwise`], raw) and decomposes every
+//! pair twice from the same scores: raw (the paper's eq. 5) and centred (each
+//! view's `h` less its mean `H`, [`PairwiseLsmi::with_centering`]). Prints the
+//! table of views and the two tables of pairs, with the same-minimum fractions
+//! (Markdown), that `docs/real-data.md` shows; built with the `plots` feature (as
+//! `--all-features` does) it also draws the heatmaps of `R`, `U` and `S` of both
+//! variants into `docs/img/`.
 
 use std::error::Error;
 use std::path::Path;
@@ -65,30 +69,59 @@ fn read_view(dir: &Path, view: &str) -> Result<(Features, Vec<i64>), Box<dyn Err
     Ok((Features { values, rows, cols }, labels))
 }
 
-/// The views' table: name, width, columns dequantised, `H` and `I`.
-fn views_table(fitted: &PairwiseLsmi, dequantized: &[usize]) -> String {
+/// The standard deviation of a view's `h` and `i` over the samples: the
+/// per-sample spread that centring keeps.
+fn spreads(fitted: &PairwiseLsmi, view: usize) -> Result<(f64, f64), Box<dyn Error>> {
+    // View 0 is modality 1 of pair (0, 1); every other view modality 2 of (0, v).
+    let pair = fitted.pair(0, view.max(1)).ok_or("no pair")?;
+    let terms = pair.interactions().terms().to_host()?;
+    let (h, i) = match view {
+        0 => (terms.h1(), terms.i1()),
+        _ => (terms.h2(), terms.i2()),
+    };
+    let sd = |values: &[f64]| {
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len() as f64;
+        var.sqrt()
+    };
+    Ok((sd(h), sd(i)))
+}
+
+/// The views' table: name, width, columns dequantised, `H`, `I` and the
+/// spreads of `h` and `i`.
+fn views_table(fitted: &PairwiseLsmi, dequantized: &[usize]) -> Result<String, Box<dyn Error>> {
     let mut text = String::from(
-        "| view | d | dequantised columns | H (nats) | I(X;Y) (nats) |\n|---|---:|---:|---:|---:|\n",
+        "| view | d | dequantised columns | H (nats) | I(X;Y) (nats) | sd of h | sd of i |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n",
     );
-    for ((name, view), discrete) in VIEWS.iter().zip(fitted.views()).zip(dequantized) {
+    for (v, ((name, view), discrete)) in VIEWS
+        .iter()
+        .zip(fitted.views())
+        .zip(dequantized)
+        .enumerate()
+    {
+        let (sd_h, sd_i) = spreads(fitted, v)?;
         text += &format!(
-            "| {name} | {} | {discrete} | {:.1} | {:.3} |\n",
+            "| {name} | {} | {discrete} | {:.1} | {:.3} | {sd_h:.1} | {sd_i:.2} |\n",
             view.dim, view.h, view.i
         );
     }
-    text
+    Ok(text)
 }
 
-/// The pairs' table: `R`, `U1`, `U2`, `S` and `I12`.
+/// The pairs' table: `R`, `U1`, `U2`, `S`, `I12` and the same-minimum
+/// fractions (where view 1, and where view 2, attains both minima of eq. 5).
 fn pairs_table(fitted: &PairwiseLsmi) -> String {
     let mut text = String::from(
-        "| pair (1 + 2) | R | U1 | U2 | S | I(X1,X2;Y) |\n|---|---:|---:|---:|---:|---:|\n",
+        "| pair (1 + 2) | R | U1 | U2 | S | I(X1,X2;Y) | same-min (1 / 2) |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n",
     );
     for pair in fitted.pairs() {
         let (a, b) = pair.views();
         let m = pair.summary();
+        let [f1, f2] = m.same_min_fractions.map(|f| 100.0 * f);
         text += &format!(
-            "| {} + {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |\n",
+            "| {} + {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {f1:.1} % / {f2:.1} % |\n",
             VIEWS[a], VIEWS[b], m.r, m.u1, m.u2, m.s, m.i12
         );
     }
@@ -163,14 +196,25 @@ fn main() -> Result<(), Box<dyn Error>> {
             &device,
         ),
     )?;
-    println!("{}", views_table(&fitted, &dequantized));
-    println!("{}", pairs_table(&fitted));
+    // The same models' scores, decomposed with centred surprisals.
+    let centred = fitted.with_centering(true)?;
+    println!("{}", views_table(&fitted, &dequantized)?);
+    println!("Raw (eq. 5):\n\n{}", pairs_table(&fitted));
+    println!("Centred (h − H):\n\n{}", pairs_table(&centred));
     println!(
         "n = {n}, {} folds, default preset, seed {SEED}; fit in {:.0} s",
         config.folds,
         fitted.wall_time().as_secs_f64()
     );
+    // What the default preset chose in the first fold, view by view.
+    let chosen = &fitted.descriptions()[0];
+    for (v, name) in VIEWS.iter().enumerate() {
+        println!("{name}: {}; {}", chosen[v], chosen[VIEWS.len() + v]);
+    }
     #[cfg(feature = "plots")]
-    draw(&fitted, "raw", "raw")?;
+    {
+        draw(&fitted, "raw", "raw")?;
+        draw(&centred, "centred", "centred")?;
+    }
     Ok(())
 }

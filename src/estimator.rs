@@ -67,7 +67,8 @@ pub struct LsmiConfig {
     /// ([`LsmiModels::surprisal_means`]), both for the training rows'
     /// interactions and when [`LsmiModels::transform`] scores new rows. The
     /// interactions then carry the centred `h` columns. See
-    /// [`PointwiseTerms::centered`].
+    /// [`PointwiseTerms::centered`]. [`fit_pairwise`](Self::fit_pairwise)
+    /// centres each view's `h` on that view's own mean, the same in every pair.
     #[config(default = false)]
     pub centered: bool,
 }

@@ -16,7 +16,10 @@ use crate::summary::Summary;
 /// The data-set means of one view: its width, `H(X_v)` and `I(X_v;Y)`, in nats.
 ///
 /// A view's models are shared by every pair it belongs to, so these are the same
-/// numbers as the pair summaries' `h1`/`i1` (view `a`) or `h2`/`i2` (view `b`).
+/// numbers as the raw pair summaries' `h1`/`i1` (view `a`) or `h2`/`i2` (view
+/// `b`). `H(X_v)` is the mean of the raw `h(x_v)` whether or not the analysis is
+/// centred: it is the `H` that centring subtracts from the view's `h` in every
+/// pair.
 ///
 /// With the `serde` feature it serialises as `{"dim", "H", "I"}`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,7 +27,8 @@ use crate::summary::Summary;
 pub struct ViewSummary {
     /// The number of features `d_v`.
     pub dim: usize,
-    /// `H(X_v)`, the mean of `h(x_v)` (differential: it depends on the view's units).
+    /// `H(X_v)`, the mean of the raw `h(x_v)` over the samples (differential: it
+    /// depends on the view's units); the centred variant subtracts it.
     #[cfg_attr(feature = "serde", serde(rename = "H"))]
     pub h: f64,
     /// `I(X_v;Y)`, the mean of `i(x_v;y)`.
@@ -38,11 +42,39 @@ pub struct ViewSummary {
 pub struct PairInteractions {
     a: usize,
     b: usize,
+    /// The pair's terms with the raw surprisals, whatever the variant, so that
+    /// [`PairwiseLsmi::with_centering`] starts from them rather than undoing a
+    /// centring in `f32`.
+    raw: PointwiseTerms,
     interactions: Interactions,
     summary: Summary,
 }
 
 impl PairInteractions {
+    /// Decomposes the `raw` terms of views `(a, b)`: as they are (eq. 5, as in
+    /// the paper), or with each view's `h` centred on that view's `H` in
+    /// `views` — the same `H` in every pair the view belongs to.
+    fn decompose(
+        (a, b): (usize, usize),
+        raw: PointwiseTerms,
+        views: &[ViewSummary],
+        centered: bool,
+    ) -> Result<Self> {
+        let terms = match centered {
+            true => raw.centered([views[a].h, views[b].h])?,
+            false => raw.clone(),
+        };
+        let interactions = Lsmi.decompose(terms)?;
+        let summary = interactions.summary()?;
+        Ok(Self {
+            a,
+            b,
+            raw,
+            interactions,
+            summary,
+        })
+    }
+
     /// The two views `(a, b)`, `a < b` (0-based, in the order they were given).
     pub fn views(&self) -> (usize, usize) {
         (self.a, self.b)
@@ -53,7 +85,10 @@ impl PairInteractions {
         &self.interactions
     }
 
-    /// The data-set means of [`interactions`](Self::interactions).
+    /// The data-set means of [`interactions`](Self::interactions), with the
+    /// scale diagnostics of the pair ([`Summary::same_min_fractions`],
+    /// [`Summary::same_min_fraction`], [`Summary::mean_h_gap`]) in the variant
+    /// the interactions are of (`mean_h_gap` is 0 up to rounding when centred).
     pub fn summary(&self) -> &Summary {
         &self.summary
     }
@@ -68,12 +103,19 @@ impl PairInteractions {
 /// views it gives exactly what [`LsmiConfig::fit`] gives with the same
 /// configuration.
 ///
+/// With [`LsmiConfig::centered`] every pair is decomposed with centred
+/// surprisals `h_v − H_v`, each view centred on its own mean `H_v` over the data
+/// ([`ViewSummary::h`]), so a view's centred `h` too is the same in every pair;
+/// [`with_centering`](Self::with_centering) gives the other variant from the
+/// same fit.
+///
 /// The models are not kept (use [`LsmiConfig::fit`] on a pair to score new rows
 /// or save models).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct PairwiseLsmi {
     views: Vec<ViewSummary>,
     pairs: Vec<PairInteractions>,
+    centered: bool,
     prior: ClassPrior,
     descriptions: Vec<Vec<String>>,
     wall_time: Duration,
@@ -101,6 +143,35 @@ impl PairwiseLsmi {
     pub fn pair(&self, a: usize, b: usize) -> Option<&PairInteractions> {
         let (a, b) = (a.min(b), a.max(b));
         self.pairs.iter().find(|p| (p.a, p.b) == (a, b))
+    }
+
+    /// Whether the pairs are decomposed with centred surprisals (see
+    /// [`LsmiConfig::centered`]).
+    pub fn centered(&self) -> bool {
+        self.centered
+    }
+
+    /// The same fit decomposed in the other variant, or the same one: with the
+    /// raw surprisals (`centered = false`, the paper's eq. 5) or with each
+    /// view's `h` centred on its `H` (`true`). No model is fitted again; the
+    /// pairs' terms are the same but for the `h` columns.
+    ///
+    /// # Errors
+    ///
+    /// * [`LsmiError::OutOfRange`] if a centred `h` lies beyond
+    ///   ±[`MAX_TERM`](crate::MAX_TERM).
+    /// * [`LsmiError::Backend`] if the backend fails to read a mean back.
+    pub fn with_centering(&self, centered: bool) -> Result<Self> {
+        let pairs = self
+            .pairs
+            .iter()
+            .map(|p| PairInteractions::decompose((p.a, p.b), p.raw.clone(), &self.views, centered))
+            .collect::<Result<_>>()?;
+        Ok(Self {
+            pairs,
+            centered,
+            ..self.clone()
+        })
     }
 
     /// The label prior `p(y)` in use.
@@ -166,12 +237,12 @@ impl LsmiConfig {
         let fit = self.cross_fit(&views, labels.clone(), Naming::Views, progress)?;
         let pmi = LogitPmi::new(fit.prior().clone());
         let (h, log_probs) = (fit.entropies(), fit.log_probs());
-        let pairs = view_pairs(m)
-            .into_iter()
+        let pairs = view_pairs(m);
+        let raw = pairs
+            .iter()
             .enumerate()
-            .map(|(p, (a, b))| {
-                // The raw surprisals, as in the paper (eq. 5).
-                let terms = PointwiseTerms::from_logits(
+            .map(|(p, &(a, b))| {
+                PointwiseTerms::from_logits(
                     h[a].clone(),
                     h[b].clone(),
                     log_probs[a].clone(),
@@ -179,37 +250,37 @@ impl LsmiConfig {
                     log_probs[m + p].clone(),
                     labels.clone(),
                     &pmi,
-                )?;
-                let interactions = Lsmi.decompose(terms)?;
-                let summary = interactions.summary()?;
-                Ok(PairInteractions {
-                    a,
-                    b,
-                    interactions,
-                    summary,
-                })
+                )
             })
             .collect::<Result<Vec<_>>>()?;
         // The first M − 1 pairs are (0, 1), …, (0, M − 1): view 0 is modality 1
-        // of the first, view v ≥ 1 modality 2 of pair v − 1.
-        let views = views
-            .iter()
-            .enumerate()
-            .map(|(v, x)| {
-                let (h, i) = match v {
-                    0 => (pairs[0].summary.h1, pairs[0].summary.i1),
-                    _ => (pairs[v - 1].summary.h2, pairs[v - 1].summary.i2),
-                };
-                ViewSummary {
-                    dim: x.dims()[1],
-                    h,
-                    i,
-                }
-            })
-            .collect();
+        // of the first, view v ≥ 1 modality 2 of pair v − 1. `H` is accumulated
+        // as `fit` accumulates it, so two views centre on the same numbers.
+        let first = |v: usize| (v.max(1) - 1, usize::from(v > 0));
+        let mut summaries = Vec::with_capacity(m);
+        for (v, x) in views.iter().enumerate() {
+            let (pair, modality) = first(v);
+            summaries.push(ViewSummary {
+                dim: x.dims()[1],
+                h: raw[pair].surprisal_means()?[modality],
+                i: 0.0,
+            });
+        }
+        let pairs = pairs
+            .into_iter()
+            .zip(raw)
+            .map(|(views, raw)| PairInteractions::decompose(views, raw, &summaries, self.centered))
+            .collect::<Result<Vec<_>>>()?;
+        for (v, view) in summaries.iter_mut().enumerate() {
+            let (pair, modality) = first(v);
+            let summary = &pairs[pair].summary;
+            view.i = [summary.i1, summary.i2][modality];
+        }
+        let views = summaries;
         Ok(PairwiseLsmi {
             views,
             pairs,
+            centered: self.centered,
             prior: fit.prior().clone(),
             descriptions: fit.descriptions(),
             wall_time: start.elapsed(),

@@ -1,13 +1,16 @@
 //! `lsmi pairwise`: the files it writes, the sharing of each view across its
-//! pairs, two views against `lsmi estimate`, and its one-line errors.
+//! pairs, two views against `lsmi estimate`, `--centered` against the library
+//! and under a change of units, and its one-line errors.
 
 use std::path::{Path, PathBuf};
 
+use lsmi::{LsmiConfig, SeededRng};
 use serde_json::Value;
 
 use crate::cli_support::{
-    Dtype, TempDir, failed, lsmi, read_json, stdout, text, write_gaussian_inputs, write_npy,
+    Dtype, TempDir, as_f64, failed, lsmi, read_json, stdout, text, write_gaussian_inputs, write_npy,
 };
+use crate::common::{labels, matrix, read};
 
 /// Runs `pairwise` on `views` and `labels` into `out_dir`, then `extra`.
 fn run_pairwise(
@@ -51,6 +54,14 @@ fn column<'a>(columns: &'a [(String, Vec<f64>)], name: &str) -> &'a [f64] {
 
 fn mean(values: &[f64]) -> f64 {
     values.iter().sum::<f64>() / values.len() as f64
+}
+
+/// The same `f64`, up to the last bit serde_json's parser may miss.
+fn assert_same(got: f64, want: f64, what: &str) {
+    assert!(
+        (got - want).abs() <= 1e-15 * want.abs().max(1e-300),
+        "{what}: {got} vs {want}"
+    );
 }
 
 fn num(json: &Value, key: &str) -> f64 {
@@ -226,4 +237,206 @@ fn pairwise_errors_are_one_line() {
         &run_pairwise(&[x1, x2], &dir.path("summary.json"), &dir.0, &[]),
         &["summary.json", "input"],
     );
+}
+
+/// Three views as f32 `.npy`, named by their files `x1`, `x2`, `noise`: setting
+/// B's `x1` multiplied by `units` and `x2`, then two columns of `N(0, 1)` noise
+/// independent of everything; the labels last. Returns the paths, the features
+/// of each view as written (`[n, 2]`, f32) and the labels.
+fn write_three_views(
+    dir: &TempDir,
+    n: usize,
+    seed: u64,
+    units: f32,
+) -> ([PathBuf; 4], [Vec<f32>; 3], Vec<i64>) {
+    let (inputs, sample) = write_gaussian_inputs(dir, n, seed, Dtype::F32, 1.0);
+    let x1: Vec<f32> = sample.x1.values.iter().map(|v| v * units).collect();
+    write_npy(&inputs[0], Dtype::F32, &[n, 2], &as_f64(&x1));
+    let mut rng = SeededRng::new(seed + 100);
+    let noise: Vec<f32> = (0..2 * n).map(|_| rng.normal() as f32).collect();
+    let x3 = dir.path("noise.npy");
+    write_npy(&x3, Dtype::F32, &[n, 2], &as_f64(&noise));
+    let [x1_path, x2_path, labels_path] = inputs;
+    (
+        [x1_path, x2_path, x3, labels_path],
+        [x1, sample.x2.values, noise],
+        sample.labels,
+    )
+}
+
+/// `--centered` writes what `LsmiConfig::fit_pairwise` gives with `centered`
+/// on the same features: the per-sample CSVs (centred `h`) value for value,
+/// the views' `H` (the means subtracted), each pair's means and scale
+/// diagnostics; the raw fractions beside them are those of the raw variant of
+/// the same fit.
+#[test]
+fn centered_pairwise_is_the_library_centred_pairwise() {
+    let dir = TempDir::new("pairwise-centred");
+    let n = 240;
+    let (paths, features, y) = write_three_views(&dir, n, 24, 1.0);
+    let out_dir = dir.path("out");
+    stdout(&run_pairwise(
+        &[&paths[0], &paths[1], &paths[2]],
+        &paths[3],
+        &out_dir,
+        &[
+            "--centered",
+            "--folds",
+            "2",
+            "--seed",
+            "3",
+            "--preset",
+            "reference",
+        ],
+    ));
+    let device = lsmi::default_device();
+    let mut config = LsmiConfig::reference(2).with_folds(2).with_seed(3);
+    config.centered = true;
+    let fitted = config
+        .fit_pairwise(
+            features.iter().map(|x| matrix(x, n, 2, &device)).collect(),
+            labels(&y, &device),
+        )
+        .unwrap();
+    let raw = fitted.with_centering(false).unwrap();
+
+    let json = read_json(&out_dir.join("summary.json"));
+    assert_eq!(json["centered"], true);
+    for (view, want) in json["views"].as_array().unwrap().iter().zip(fitted.views()) {
+        assert_same(num(view, "H"), want.h, "the H subtracted");
+    }
+    let pairs = json["pairs"].as_array().unwrap();
+    for ((pair, want), raw_pair) in pairs.iter().zip(fitted.pairs()).zip(raw.pairs()) {
+        let (a, b) = want.views();
+        let columns = csv_columns(&out_dir.join(format!("pair_{a}_{b}.csv")));
+        for (name, values) in want.interactions().columns() {
+            let found: Vec<f32> = column(&columns, name.name())
+                .iter()
+                .map(|&v| v as f32)
+                .collect();
+            assert_eq!(found, read(values), "pair ({a}, {b}) {name}");
+        }
+        let m = want.summary();
+        for (key, value) in [
+            ("R", m.r),
+            ("U1", m.u1),
+            ("U2", m.u2),
+            ("S", m.s),
+            ("I12", m.i12),
+            ("mean_h_gap", m.mean_h_gap()),
+            ("same_min_fraction", m.same_min_fraction()),
+        ] {
+            assert_same(num(pair, key), value, &format!("pair ({a}, {b}) {key}"));
+        }
+        let fractions = serde_json::json!(m.same_min_fractions);
+        assert_eq!(pair["same_min_fractions"], fractions);
+        let variants = &pair["same_min_fractions_by_variant"];
+        assert_eq!(variants["centered"], fractions);
+        // Raw again from the centred CSV values (the means added back in f64):
+        // a sample within f32 rounding of a tie may count otherwise.
+        for (k, want) in raw_pair.summary().same_min_fractions.iter().enumerate() {
+            let got = variants["raw"][k].as_f64().unwrap();
+            assert!(
+                (got - want).abs() <= 1.0 / n as f64,
+                "pair ({a}, {b}) raw {k}"
+            );
+        }
+    }
+}
+
+/// The invariance `--centered` is for, through the CLI: view 0 in other units
+/// (× 1000, which adds `2 ln 1000 ≈ 13.8` nats to its `h`) changes the raw
+/// pairs it is in — `h` shifts by exactly that, view 1 or 2 now attains both
+/// minima nearly everywhere, stderr warns naming the pair — and leaves the pair
+/// without it untouched; centred, no pair changes beyond the rounding of the
+/// f32 features and of the CSV (the models standardise their inputs, so they
+/// fit the scaled view as they fit the original one: the largest per-sample
+/// difference seen is a few f32 steps (1.7e-6 nats with the fixed models);
+/// 1e-5 relative leaves room, while any raw pair with view 0 moves by 13.8
+/// nats in `h`).
+#[test]
+fn other_units_move_raw_pairs_and_not_centred_ones() {
+    let n = 240;
+    let run = |units: f32, centred: bool| {
+        let dir = TempDir::new(&format!("pairwise-units-{units}-{centred}"));
+        let (paths, _, _) = write_three_views(&dir, n, 25, units);
+        let out_dir = dir.path("out");
+        let mut flags = vec!["--folds", "2", "--seed", "6"];
+        if centred {
+            flags.push("--centered");
+        }
+        let output = run_pairwise(
+            &[&paths[0], &paths[1], &paths[2]],
+            &paths[3],
+            &out_dir,
+            &flags,
+        );
+        stdout(&output);
+        let pairs: Vec<_> = ["pair_0_1", "pair_0_2", "pair_1_2"]
+            .map(|p| csv_columns(&out_dir.join(format!("{p}.csv"))))
+            .into();
+        let json = read_json(&out_dir.join("summary.json"));
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        (pairs, json, stderr)
+    };
+    let (raw, raw_json, quiet) = run(1.0, false);
+    let (scaled, scaled_json, warning) = run(1000.0, false);
+    assert!(!quiet.contains("warning"), "{quiet}");
+    let shift = 2.0 * 1000f64.ln();
+    for (p, (a, b)) in [(0, (0, 1)), (1, (0, 2))] {
+        for (k, (moved, base)) in column(&scaled[p], "h1")
+            .iter()
+            .zip(column(&raw[p], "h1"))
+            .enumerate()
+        {
+            let tol = 1e-5 * (1.0 + base.abs());
+            assert!(
+                (moved - base - shift).abs() < tol,
+                "raw pair ({a}, {b}) h1[{k}]: {moved} vs {base} + {shift}"
+            );
+        }
+        let (before, after) = (&raw_json["pairs"][p], &scaled_json["pairs"][p]);
+        // View b now attains both minima on nearly every sample (there r = i2
+        // and u2 = 0, whatever y says); before, on well under all of them.
+        let view_b = |json: &Value| json["same_min_fractions"][1].as_f64().unwrap();
+        assert!(
+            view_b(after) > 0.95,
+            "raw pair ({a}, {b}) in other units: {after}"
+        );
+        assert!(view_b(before) < 0.8, "raw pair ({a}, {b}): {before}");
+        let names = ["x1+x2: modality 2 (x2)", "x1+noise: modality 2 (noise)"][p];
+        assert!(
+            warning.contains(&format!("warning: pair {names}")),
+            "{warning}"
+        );
+    }
+    assert_eq!(raw[2], scaled[2], "raw pair (1, 2) does not involve view 0");
+
+    let (centred, centred_json, _) = run(1.0, true);
+    let (centred_scaled, centred_scaled_json, _) = run(1000.0, true);
+    for (p, pair) in centred.iter().enumerate() {
+        for (name, values) in pair {
+            for (k, (moved, base)) in column(&centred_scaled[p], name)
+                .iter()
+                .zip(values)
+                .enumerate()
+            {
+                let tol = 1e-5 * (1.0 + base.abs());
+                assert!(
+                    (moved - base).abs() < tol,
+                    "centred pair {p} {name}[{k}]: {moved} vs {base}"
+                );
+            }
+        }
+        for key in ["R", "U1", "U2", "S", "same_min_fraction"] {
+            let (moved, base) = (
+                num(&centred_scaled_json["pairs"][p], key),
+                num(&centred_json["pairs"][p], key),
+            );
+            assert!(
+                (moved - base).abs() < 1e-6,
+                "centred pair {p} {key}: {moved} vs {base}"
+            );
+        }
+    }
 }

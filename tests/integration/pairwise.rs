@@ -1,5 +1,6 @@
-//! The pairwise analysis of three views against an exact oracle, the sharing of
-//! each view's models across its pairs, and two views against `LsmiConfig::fit`.
+//! The pairwise analysis of three views against an exact oracle (raw and
+//! centred), the sharing of each view's models (and of its centring) across its
+//! pairs, and two views against `LsmiConfig::fit`.
 
 use lsmi::burn::tensor::Device;
 use lsmi::synthetic::{Features, GaussianFamily};
@@ -120,6 +121,7 @@ fn three_views_match_the_exact_pairwise_means() {
     let data = three_views(1_200, 11);
     for (backend, device) in cpu_devices() {
         let fitted = fit(&quick(), &data, &[0, 1, 2], &device);
+        assert!(!fitted.centered());
         assert_eq!(fitted.num_views(), 3);
         let pairs: Vec<_> = fitted.pairs().iter().map(|p| p.views()).collect();
         assert_eq!(pairs, [(0, 1), (0, 2), (1, 2)]);
@@ -162,26 +164,144 @@ fn three_views_match_the_exact_pairwise_means() {
     }
 }
 
+/// View 0's features in other units: `× UNITS`, which adds `2 ln UNITS ≈ 6.8`
+/// nats to its `h` (`d = 2`), far more than the spread of any `i`.
+const UNITS: f32 = 30.0;
+
+/// The three views with view 0 in other units (`× UNITS`), and their exact terms.
+fn three_views_in_other_units(n: usize, seed: u64) -> ThreeViews {
+    let mut data = three_views(n, seed);
+    data.views[0] = data.views[0].scaled(UNITS);
+    let shift = 2.0 * f64::from(UNITS).ln();
+    for pair in &mut data.exact[..2] {
+        let shifted: Vec<f64> = pair.h1().iter().map(|h| h + shift).collect();
+        *pair = PointwiseTerms::from_columns(
+            shifted,
+            pair.h2().clone(),
+            pair.i1().clone(),
+            pair.i2().clone(),
+            pair.i12().clone(),
+        )
+        .unwrap();
+    }
+    data
+}
+
+/// The exact centred means of a pair: its exact terms with each view's `h`
+/// centred on that view's exact mean surprisal over the same samples (each
+/// view's `h` column, so its mean, is the same in every pair it belongs to).
+fn exact_centred(exact: &PointwiseTerms<Vec<f64>>) -> Summary {
+    let centred = exact.centered(exact.surprisal_means()).unwrap();
+    centred.decompose().summary().unwrap()
+}
+
+/// Centred against the exact centred means, on views whose `H` lie nats apart
+/// (view 0 in other units): there the raw split is decided by the units — the
+/// raw variant of the same fit is checked against the exact raw means too —
+/// and a view centred on another view's `H`, or not at all, is far off.
+#[test]
+fn three_views_centred_match_the_exact_centred_means() {
+    let data = three_views_in_other_units(1_200, 11);
+    for (backend, device) in cpu_devices() {
+        let centred = fit(&quick().with_centered(true), &data, &[0, 1, 2], &device);
+        assert!(centred.centered());
+        let raw = centred.with_centering(false).unwrap();
+        assert!(!raw.centered());
+        assert_eq!(raw.views(), centred.views());
+        for ((pair, raw_pair), exact) in centred.pairs().iter().zip(raw.pairs()).zip(&data.exact) {
+            let (a, b) = pair.views();
+            // Centring cancels each entropy model's constant excess (its mean
+            // KL), leaving the models' per-sample errors carried into the two
+            // `min`s and the classifiers' excess log-loss: the largest miss seen
+            // on flex and ndarray is 0.020 nats (centred U2 of pair (0, 2)), as
+            // in the raw test; 0.04 leaves room for other seeds. Centring view b
+            // on view a's H, or not centring, misses R of pair (0, 1) by 0.086.
+            let summaries = [
+                ("centred", pair.summary(), exact_centred(exact)),
+                (
+                    "raw",
+                    raw_pair.summary(),
+                    exact.decompose().summary().unwrap(),
+                ),
+            ];
+            for (variant, got, want) in summaries {
+                for ((name, got), (_, want)) in means(got).iter().zip(means(&want)) {
+                    close(
+                        &format!("{backend} {variant} pair ({a}, {b}) {name}"),
+                        *got,
+                        want,
+                        0.04,
+                    );
+                }
+            }
+            // The diagnostics of both variants against the exact terms'. Raw,
+            // view 0 (30 times wider) leaves both minima to the other view on
+            // (nearly) every sample; centred, the fractions are those of the
+            // spread of h. Samples near a tie flip with the models' per-sample
+            // error: the largest difference seen is 0.012.
+            let exact_centred_terms = exact.centered(exact.surprisal_means()).unwrap();
+            for (variant, got, want) in [
+                ("raw", raw_pair, exact),
+                ("centred", pair, &exact_centred_terms),
+            ] {
+                close(
+                    &format!("{backend} {variant} pair ({a}, {b}) same-minimum fraction"),
+                    got.summary().same_min_fraction(),
+                    want.same_min_fractions().iter().sum(),
+                    0.03,
+                );
+            }
+        }
+    }
+}
+
+/// The `(h, i)` columns of `view` in each pair it belongs to.
+fn view_columns(fitted: &PairwiseLsmi, view: usize) -> Vec<(Vec<f32>, Vec<f32>)> {
+    let mut columns = Vec::new();
+    for pair in fitted.pairs() {
+        let terms = pair.interactions().terms();
+        match pair.views() {
+            (a, _) if a == view => columns.push((read(terms.h1()), read(terms.i1()))),
+            (_, b) if b == view => columns.push((read(terms.h2()), read(terms.i2()))),
+            _ => {}
+        }
+    }
+    assert_eq!(columns.len(), 2, "view {view} is in two pairs");
+    columns
+}
+
 #[test]
 fn a_view_has_the_same_terms_in_every_pair() {
     let data = three_views(300, 12);
     let (_, device) = &cpu_devices()[0];
-    let fitted = fit(&quick(), &data, &[0, 1, 2], device);
+    let centred = fit(&quick().with_centered(true), &data, &[0, 1, 2], device);
+    let fitted = centred.with_centering(false).unwrap();
+    assert!(!fitted.centered());
     for view in 0..3 {
-        let mut columns = Vec::new();
-        for pair in fitted.pairs() {
-            let terms = pair.interactions().terms();
-            match pair.views() {
-                (a, _) if a == view => columns.push((read(terms.h1()), read(terms.i1()))),
-                (_, b) if b == view => columns.push((read(terms.h2()), read(terms.i2()))),
-                _ => {}
-            }
-        }
-        assert_eq!(columns.len(), 2, "view {view} is in two pairs");
+        let columns = view_columns(&fitted, view);
         assert_eq!(
             columns[0], columns[1],
             "view {view}: h and i differ across pairs"
         );
+        // Centred on the view's own H: the same centred h in both pairs, and
+        // that h is the raw one less H (in f32, as the device subtracts).
+        let centred_columns = view_columns(&centred, view);
+        assert_eq!(
+            centred_columns[0], centred_columns[1],
+            "view {view}: centred h differs across pairs"
+        );
+        let h = fitted.views()[view].h;
+        for (k, (c, raw)) in centred_columns[0].0.iter().zip(&columns[0].0).enumerate() {
+            let want = f64::from(*raw) - h;
+            let tol = 1e-6 * (1.0 + f64::from(*raw).abs().max(h.abs()));
+            close(
+                &format!("centred h of view {view}[{k}]"),
+                f64::from(*c),
+                want,
+                tol,
+            );
+        }
+        assert_eq!(centred_columns[0].1, columns[0].1, "view {view}: i");
         let mean = |values: &[f32]| values.iter().map(|&v| f64::from(v)).sum::<f64>() / 300.0;
         let summary = fitted.views()[view];
         close(
@@ -206,8 +326,14 @@ fn a_view_has_the_same_terms_in_every_pair() {
 fn two_views_give_what_fit_gives() {
     let data = three_views(240, 13);
     let (_, device) = &cpu_devices()[0];
-    let config = quick().with_seed(4);
-    let pairwise = fit(&config, &data, &[0, 2], device);
+    for centered in [false, true] {
+        two_views_give_what_fit_gives_in(&data, centered, device);
+    }
+}
+
+fn two_views_give_what_fit_gives_in(data: &ThreeViews, centered: bool, device: &Device) {
+    let config = quick().with_seed(4).with_centered(centered);
+    let pairwise = fit(&config, data, &[0, 2], device);
     let single = config
         .fit(
             data.views[0].tensor(device),
@@ -223,9 +349,12 @@ fn two_views_give_what_fit_gives() {
         assert_eq!(
             read(value),
             read(single.interactions().column(column)),
-            "{column} differs from LsmiConfig::fit"
+            "{column} differs from LsmiConfig::fit (centred: {centered})"
         );
     }
+    let means = single.models().surprisal_means().unwrap();
+    let views: Vec<f64> = pairwise.views().iter().map(|v| v.h).collect();
+    assert_eq!(views, means, "the H centring subtracts");
     assert_eq!(pairwise.descriptions(), &single.models().descriptions()[..]);
 }
 

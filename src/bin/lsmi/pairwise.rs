@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use lsmi::synthetic::Features;
-use lsmi::{DiscreteColumn, FitStage, LsmiError, PairwiseLsmi};
+use lsmi::{DiscreteColumn, FitStage, LsmiError, PairInteractions, PairwiseLsmi};
 
 use crate::backend::{self, DeviceName};
 use crate::estimate::{FitProgress, ModelArgs, num_classes, stage_text};
 use crate::input::{self, Matrix};
 use crate::output::{check_outputs, write_all};
 use crate::progress::{StatusLine, bar};
-use crate::report::per_sample_csv;
+use crate::report::{CenteringArgs, Centring, Variants, per_sample_csv, same_min_warning};
 use crate::table::{Table, fixed};
 
 /// Options of `lsmi pairwise`.
@@ -49,6 +49,9 @@ pub struct PairwiseArgs {
     /// widths). The summary lists the columns changed.
     #[arg(long)]
     pub no_dequantize: bool,
+    /// --centered.
+    #[command(flatten)]
+    pub centering: CenteringArgs,
     /// Backend to compute on, if compiled in: flex, ndarray or wgpu (default: the
     /// first CPU backend compiled in, flex if present).
     #[arg(long, value_enum)]
@@ -74,7 +77,7 @@ struct ViewJson<'a> {
     dequantized: &'a [DiscreteColumn],
 }
 
-/// One pair in the summary JSON: its views and means.
+/// One pair in the summary JSON: its views, means and scale diagnostics.
 #[derive(serde::Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 struct PairJson {
@@ -89,6 +92,17 @@ struct PairJson {
     i1: f64,
     i2: f64,
     i12: f64,
+    /// Where view a, and where view b, attains both minima of eq. 5.
+    #[serde(rename = "same_min_fractions")]
+    same_min_fractions: [f64; 2],
+    /// Their sum.
+    #[serde(rename = "same_min_fraction")]
+    same_min_fraction: f64,
+    /// `H1 − H2` of the decomposed (raw or centred) `h`.
+    #[serde(rename = "mean_h_gap")]
+    mean_h_gap: f64,
+    #[serde(rename = "same_min_fractions_by_variant")]
+    same_min_fractions_by_variant: Variants,
 }
 
 /// The summary JSON of `pairwise`.
@@ -270,6 +284,7 @@ pub fn run(args: &PairwiseArgs) -> Result<String, String> {
     let mut config = args.model.preset.config(classes);
     config.folds = args.folds;
     config.seed = args.seed;
+    config.centered = args.centering.centered;
 
     let tensors = views
         .iter()
@@ -292,23 +307,46 @@ pub fn run(args: &PairwiseArgs) -> Result<String, String> {
 
     let dequantized: Vec<&[DiscreteColumn]> = views.iter().map(|(_, d)| &d[..]).collect();
     let mut files = Vec::with_capacity(pairs.len() + 1);
+    let mut variants = Vec::with_capacity(pairs.len());
     for (pair, path) in fitted.pairs().iter().zip(&pair_files) {
         let host = pair
             .interactions()
             .to_host()
             .map_err(|e| library_error(e, args))?;
+        variants.push(
+            Variants::of(host.terms(), pair_centring(&fitted, pair))
+                .map_err(|e| library_error(e, args))?,
+        );
         files.push((path.as_path(), per_sample_csv(&host, &labels)));
     }
-    let json = summary_json(&fitted, &names, &dequantized, classes, args);
+    let json = summary_json(&fitted, &names, &dequantized, &variants, classes, args);
     files.push((summary_file.as_path(), crate::json::pretty(&json)));
     write_all(&files)?;
-    Ok(text(&fitted, &names, &dequantized, args))
+    for (pair, variants) in fitted.pairs().iter().zip(&variants) {
+        let (a, b) = pair.views();
+        let names = Some([names[a].as_str(), names[b].as_str()]);
+        let centring = pair_centring(&fitted, pair);
+        if let Some(line) = same_min_warning(pair.summary(), centring, *variants, names) {
+            eprintln!("{line}");
+        }
+    }
+    Ok(text(&fitted, &names, &dequantized, &variants, args))
+}
+
+/// The variant of `pair` and the means of its views that centring subtracts.
+fn pair_centring(fitted: &PairwiseLsmi, pair: &PairInteractions) -> Centring {
+    let (a, b) = pair.views();
+    Centring {
+        centered: fitted.centered(),
+        means: Some([fitted.views()[a].h, fitted.views()[b].h]),
+    }
 }
 
 fn summary_json<'a>(
     fitted: &PairwiseLsmi,
     names: &'a [String],
     dequantized: &[&'a [DiscreteColumn]],
+    variants: &[Variants],
     classes: usize,
     args: &PairwiseArgs,
 ) -> SummaryJson<'a> {
@@ -333,7 +371,8 @@ fn summary_json<'a>(
         pairs: fitted
             .pairs()
             .iter()
-            .map(|pair| {
+            .zip(variants)
+            .map(|(pair, variants)| {
                 let (a, b) = pair.views();
                 let m = pair.summary();
                 PairJson {
@@ -346,10 +385,14 @@ fn summary_json<'a>(
                     i1: m.i1,
                     i2: m.i2,
                     i12: m.i12,
+                    same_min_fractions: m.same_min_fractions,
+                    same_min_fraction: m.same_min_fraction(),
+                    mean_h_gap: m.mean_h_gap(),
+                    same_min_fractions_by_variant: *variants,
                 }
             })
             .collect(),
-        centered: false,
+        centered: fitted.centered(),
         units: "nats",
     }
 }
@@ -359,6 +402,7 @@ fn text(
     fitted: &PairwiseLsmi,
     names: &[String],
     dequantized: &[&[DiscreteColumn]],
+    variants: &[Variants],
     args: &PairwiseArgs,
 ) -> String {
     let mut views = Table::new(&["view", "name", "dim", "H", "I", "dequantized"]);
@@ -378,18 +422,35 @@ fn text(
             format!("{} of {}", discrete.len(), view.dim),
         ]);
     }
-    let mut pairs = Table::new(&["pair", "R", "U1", "U2", "S", "I12"]);
-    for pair in fitted.pairs() {
+    // The same-minimum fraction (both modalities together) of the variant
+    // decomposed, then of the other one.
+    let (this, other) = match fitted.centered() {
+        true => ("same-min centred", "same-min raw"),
+        false => ("same-min raw", "same-min centred"),
+    };
+    let mut pairs = Table::new(&["pair", "R", "U1", "U2", "S", "I12", this, other]);
+    let percent = |[f1, f2]: [f64; 2]| format!("{:.1}%", 100.0 * (f1 + f2));
+    for (pair, variants) in fitted.pairs().iter().zip(variants) {
         let (a, b) = pair.views();
         let m = pair.summary();
         let mut row = vec![format!("{}+{}", names[a], names[b])];
         row.extend([m.r, m.u1, m.u2, m.s, m.i12].map(fixed));
+        row.push(percent(m.same_min_fractions));
+        row.push(
+            variants
+                .other(fitted.centered())
+                .map_or("-".into(), percent),
+        );
         pairs.push(row);
     }
     format!(
-        "{}\n{}\nclasses     {}\nscoring     {} folds, cross-fitted\npreset      {}\nfit time    {:.2} s\nwritten     {}\n",
+        "{}\n{}\nvariant     {}\nclasses     {}\nscoring     {} folds, cross-fitted\npreset      {}\nfit time    {:.2} s\nwritten     {}\n",
         views.render(),
         pairs.render(),
+        match fitted.centered() {
+            true => "centred: each view's h - H (--centered)",
+            false => "raw: the paper's h (eq. 5)",
+        },
         fitted.prior().num_classes(),
         args.folds,
         args.model.preset.name(),

@@ -1,7 +1,8 @@
 //! What `decompose`, `estimate` and `score` share: the options saying how to
 //! compute and where to write, the per-sample CSV, the summary JSON, the table
 //! of means they print and the warning about a split decided by the
-//! surprisals' scale.
+//! surprisals' scale (`pairwise` shares `--centered`, the CSV, the same-minimum
+//! fractions of both variants and the warning).
 
 use std::path::{Path, PathBuf};
 
@@ -45,15 +46,17 @@ pub struct OutputArgs {
     pub per_class: Option<PathBuf>,
 }
 
-/// `--centered`, for every subcommand that decomposes.
+/// `--centered`, for every subcommand that decomposes (`pairwise` included).
 #[derive(Debug, Clone, Copy, Default, clap::Args)]
 pub struct CenteringArgs {
     /// Decompose centred surprisals h_k - H_k instead of h_k (the affine-invariant
     /// variant; without it, the paper's definition). H_k is the mean of h_k over
-    /// the rows decomposed (decompose), over the training rows (estimate), or over
+    /// the rows decomposed (decompose), over the training rows (estimate), over
     /// the rows the saved models were fitted on (score; models fitted with
-    /// --centered always score centred). The CSV's h1, h2 are then the centred
-    /// values, and the summary JSON records "centered" and the means subtracted.
+    /// --centered always score centred), or each view's own mean over the
+    /// samples, the same in each of its pairs (pairwise). The CSV's h1, h2 are
+    /// then the centred values, and the summary JSON records "centered" and the
+    /// means subtracted (pairwise: the views' H).
     #[arg(long)]
     pub centered: bool,
 }
@@ -165,7 +168,7 @@ struct HMeans {
 /// The same-minimum fractions `[modality 1, modality 2]` of both variants;
 /// `centered` is unknown for models saved without their training means.
 #[derive(Clone, Copy, serde::Serialize)]
-struct Variants {
+pub struct Variants {
     raw: [f64; 2],
     #[serde(skip_serializing_if = "Option::is_none")]
     centered: Option<[f64; 2]>,
@@ -182,8 +185,17 @@ pub struct Centring {
 }
 
 impl Variants {
+    /// The fractions of the variant other than the one `centered` says, if
+    /// known.
+    pub fn other(&self, centered: bool) -> Option<[f64; 2]> {
+        match centered {
+            true => Some(self.raw),
+            false => self.centered,
+        }
+    }
+
     /// The fractions of both variants from the terms of one of them.
-    fn of(terms: &PointwiseTerms<Vec<f64>>, centring: Centring) -> lsmi::Result<Self> {
+    pub fn of(terms: &PointwiseTerms<Vec<f64>>, centring: Centring) -> lsmi::Result<Self> {
         let Centring { centered, means } = centring;
         Ok(match (centered, means) {
             (true, Some([h1, h2])) => Variants {
@@ -206,6 +218,58 @@ impl Variants {
 /// Above this fraction of samples where one modality attains both minima, the
 /// tool warns: the split is that modality's `i`, decided by the surprisals.
 pub const SAME_MIN_WARNING: f64 = 0.95;
+
+/// The one-line warning when one modality attains both minima in more than
+/// [`SAME_MIN_WARNING`] of the samples of `summary` (of the variant `centring`
+/// says), saying what that means; `variants` adds the centred fractions to a
+/// raw run's warning. `names` are the two views of a pair (`pairwise`), named in
+/// the warning.
+pub fn same_min_warning(
+    summary: &Summary,
+    centring: Centring,
+    variants: Variants,
+    names: Option<[&str; 2]>,
+) -> Option<String> {
+    let [f1, f2] = summary.same_min_fractions;
+    let (k, fraction) = if f1 >= f2 { (1, f1) } else { (2, f2) };
+    if fraction <= SAME_MIN_WARNING {
+        return None;
+    }
+    let percent = |f: f64| format!("{:.1}%", 100.0 * f);
+    let modality = match names {
+        Some([a, b]) => format!("pair {a}+{b}: modality {k} ({})", [a, b][k - 1]),
+        None => format!("modality {k}"),
+    };
+    let head = format!(
+        "warning: {modality} attains both minima of r in {} of the samples, where r = i{k} and \
+         u{k} = 0",
+        percent(fraction)
+    );
+    Some(match (centring.centered, variants.centered) {
+        (false, centred) => {
+            let after = centred
+                .map(|[c1, c2]| {
+                    format!(
+                        " (centred: modality 1 in {}, modality 2 in {})",
+                        percent(c1),
+                        percent(c2)
+                    )
+                })
+                .unwrap_or_default();
+            format!(
+                "{head}: the split follows the gap between the modalities' surprisals \
+                 (mean h1 - h2 = {:.3} nats), which shifts with their units and dimensions \
+                 (by ln|det A| under x -> A x + b), not what they say about y; --centered \
+                 removes that gap{after}",
+                summary.mean_h_gap()
+            )
+        }
+        (true, _) => format!(
+            "{head}, even with centred surprisals: the per-sample spread of h1 - h2 exceeds \
+             that of i1 - i2 (it grows with the dimension), so the split follows h more than y"
+        ),
+    })
+}
 
 /// Per-sample interactions with their labels and means, ready to be written.
 pub struct Results {
@@ -270,41 +334,7 @@ impl Results {
     /// The one-line warning when one modality attains both minima in more than
     /// [`SAME_MIN_WARNING`] of the samples, saying what that means.
     pub fn warning(&self) -> Option<String> {
-        let [f1, f2] = self.summary.same_min_fractions;
-        let (k, fraction) = if f1 >= f2 { (1, f1) } else { (2, f2) };
-        if fraction <= SAME_MIN_WARNING {
-            return None;
-        }
-        let percent = |f: f64| format!("{:.1}%", 100.0 * f);
-        let head = format!(
-            "warning: modality {k} attains both minima of r in {} of the samples, where r = i{k} \
-             and u{k} = 0",
-            percent(fraction)
-        );
-        Some(match (self.centring.centered, self.variants.centered) {
-            (false, centred) => {
-                let after = centred
-                    .map(|[c1, c2]| {
-                        format!(
-                            " (centred: modality 1 in {}, modality 2 in {})",
-                            percent(c1),
-                            percent(c2)
-                        )
-                    })
-                    .unwrap_or_default();
-                format!(
-                    "{head}: the split follows the gap between the modalities' surprisals \
-                     (mean h1 - h2 = {:.3} nats), which shifts with their units and dimensions \
-                     (by ln|det A| under x -> A x + b), not what they say about y; --centered \
-                     removes that gap{after}",
-                    self.summary.mean_h_gap()
-                )
-            }
-            (true, _) => format!(
-                "{head}, even with centred surprisals: the per-sample spread of h1 - h2 exceeds \
-                 that of i1 - i2 (it grows with the dimension), so the split follows h more than y"
-            ),
-        })
+        same_min_warning(&self.summary, self.centring, self.variants, None)
     }
 
     /// One line per sample under [`csv_header`].
@@ -391,11 +421,12 @@ impl Results {
             "same-min    {variant}: r = i1 / r = i2 in {} of samples",
             pair(self.summary.same_min_fractions)
         );
-        let other = match self.centring.centered {
-            true => Some(("raw", self.variants.raw)),
-            false => self.variants.centered.map(|c| ("centred", c)),
+        let name = if self.centring.centered {
+            "raw"
+        } else {
+            "centred"
         };
-        if let Some((name, fractions)) = other {
+        if let Some(fractions) = self.variants.other(self.centring.centered) {
             line.push_str(&format!(" ({name}: {})", pair(fractions)));
         }
         line.push_str(&format!(
