@@ -10,7 +10,8 @@
 //! `cargo run --release --example performance -- --targets` times the default
 //! preset (5-fold cross-fitting, models chosen by held-out loss) on the scale
 //! cases of the time targets, beside the authors' PyTorch pipeline timed on the
-//! same rows on this kind of 2-core machine (in-sample, one 80 % split).
+//! same rows on this kind of 2-core machine (in-sample, one 80 % split);
+//! `--only 1,3` times some of them.
 
 use std::time::Instant;
 
@@ -36,13 +37,17 @@ const TARGETS: [(&str, usize, Option<f64>, Option<&str>); 4] = [
     ("embedded-c100-d64-D256", 20_000, None, None),
 ];
 
-/// The default preset on the cases of [`TARGETS`].
-fn targets(device: &lsmi::burn::tensor::Device) -> lsmi::Result<()> {
+/// The default preset on the cases of [`TARGETS`] (those numbered in `only`,
+/// 1-based, if given).
+fn targets(device: &lsmi::burn::tensor::Device, only: Option<Vec<usize>>) -> lsmi::Result<()> {
     println!(
         "| case | n | fit (5-fold, default) | target | authors (in-sample) | models (fold 0) |"
     );
     println!("|---|---|---|---|---|---|");
-    for (name, n, target, authors) in TARGETS {
+    for (index, (name, n, target, authors)) in TARGETS.into_iter().enumerate() {
+        if only.as_ref().is_some_and(|o| !o.contains(&(index + 1))) {
+            continue;
+        }
         let case = lsmi::synthetic::ScaleCase::find(name).expect("a scale case");
         let sample = case.sample(n, 1)?;
         let labels = Tensor::<1, Int>::from_data(TensorData::new(sample.labels, [n]), device);
@@ -72,7 +77,17 @@ fn main() -> lsmi::Result<()> {
     let quick = std::env::args().any(|a| a == "--quick");
     let device = lsmi::default_device();
     if std::env::args().any(|a| a == "--targets") {
-        return targets(&device);
+        let args: Vec<String> = std::env::args().collect();
+        let only = args
+            .iter()
+            .position(|a| a == "--only")
+            .and_then(|i| args.get(i + 1))
+            .map(|v| {
+                v.split(',')
+                    .map(|k| k.parse().expect("--only takes 1,2,…"))
+                    .collect()
+            });
+        return targets(&device, only);
     }
     println!("device {device:?}\n");
     println!("| n | d | C | preset | scoring | models fitted | wall time | samples/s |");
