@@ -164,13 +164,14 @@ fn main() -> lsmi::Result<()> {
         println!(
             "\n{name}: candidates (held-out mean −ln q on the 20 % split, EM iterations, time)\n"
         );
-        println!("| K | covariance | held-out NLL | iterations | time |");
-        println!("|---|---|---|---|---|");
+        println!("| K | covariance | rank | held-out NLL | iterations | time |");
+        println!("|---|---|---|---|---|---|");
         for c in &choice.candidates {
             println!(
-                "| {} | {:?} | {:.3} | {}{} | {:.2} s |",
+                "| {} | {:?} | {} | {:.3} | {}{} | {:.2} s |",
                 c.kernels,
                 c.covariance,
+                c.rank.map_or("all".to_string(), |r| r.to_string()),
                 c.holdout_nll,
                 c.iterations,
                 if c.converged { "" } else { " (max)" },

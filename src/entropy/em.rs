@@ -205,9 +205,32 @@ pub(crate) struct Frame {
     unwhiten_t: Option<Tensor<2>>,
     /// `L⁻¹`, host.
     whitening_inverse: Option<Vec<f64>>,
-    /// `Σ_j ln σ_j + ln |L|`: `−ln p(x) = offset − ln p_u(u)`.
+    /// `Σ_j ln σ_j + ln |L|`: `−ln p(x) = offset − ln p_u(u)` (for a
+    /// [`Subspace`] frame, on average over the rows it was fitted on).
     pub offset: f64,
     dim: usize,
+    /// EM works in a principal subspace of `z`, the rest is isotropic.
+    subspace: Option<Subspace>,
+}
+
+/// The top `r` principal directions `V_r` of the standardised rows `z`, with
+/// their variances `λ_j`, and one variance `σ²` for every other direction (the
+/// mean of the remaining eigenvalues: the maximum-likelihood rest of a
+/// probabilistic PCA), all in the units `D⁻¹ z` of a per-feature scaling `D`.
+/// EM fits the mixture to `u = Λ_r^{-1/2} V_rᵀ D⁻¹ z`; the model of `z` is the
+/// mixture mapped back, `μ_z = D B μ_u`,
+/// `Σ_z = D (B Σ_u Bᵀ + σ² (I − V_r V_rᵀ)) D`, `B = V_r Λ_r^{1/2}`: a Gaussian
+/// mixture in all `d` directions with `O(r²)` covariance parameters per kernel.
+#[derive(Debug, Clone)]
+struct Subspace {
+    /// `V_r`, `[d, r]` row-major.
+    vectors: Vec<f64>,
+    /// `λ_j^{1/2}`, `[r]`.
+    scales: Vec<f64>,
+    /// `σ²`.
+    rest: f64,
+    /// `D`, `[d]`: the rest is isotropic in `D⁻¹ z` (see [`Frame::subspace`]).
+    feature_scales: Vec<f64>,
 }
 
 impl Frame {
@@ -227,6 +250,7 @@ impl Frame {
             whitening_inverse: None,
             offset: log_scale,
             dim,
+            subspace: None,
         };
         if covariance == Covariance::Diagonal {
             return Ok(frame);
@@ -254,6 +278,209 @@ impl Frame {
         Ok(frame)
     }
 
+    /// The frame of a principal subspace with an isotropic rest (see
+    /// [`Subspace`]) for the rows `x`: a factor analysis of rank `r`,
+    /// `Σ_z = Λ Λᵀ + Ψ` (`Ψ` diagonal), fitted by EM on the rows' second moments,
+    /// the rank kept with the best likelihood of the rows `held`: `r` doubles
+    /// from 1 (below `d − 1`) until two doublings bring no gain, then the bracket
+    /// around the best is bisected. `None` when no rank beats the full
+    /// covariance there (the whitened frame's).
+    ///
+    /// In the units `y = D⁻¹ z`, `D = Ψ^{1/2}`, the rest is isotropic with unit
+    /// variance and the subspace is spanned by `D⁻¹ Λ`.
+    pub(crate) fn subspace(
+        x: &Tensor<2>,
+        held: &Tensor<2>,
+        settings: &Settings,
+    ) -> Result<Option<Self>> {
+        let [_, dim] = x.dims();
+        let held_rows = held.dims()[0];
+        if dim < 3 || held_rows == 0 {
+            return Ok(None);
+        }
+        let device = x.device();
+        // Second moments in f64 through the whitened frame: in standardised units
+        // the noise directions of low-rank data have eigenvalues 10⁵ below the
+        // signal's, beyond one f32 GEMM; in whitened units every direction has
+        // unit variance, and `S = L (uᵀu/n) Lᵀ` on the host keeps them.
+        let whitened = Frame::fit(x, Covariance::Full, settings)?;
+        let Some(factor) = whitened.whitening.clone() else {
+            return Ok(None);
+        };
+        let standardizer = whitened.standardizer.clone();
+        let log_scale = f64::from(check::read_f32(standardizer.log_scale_sum())?[0]);
+        let unwhiten = |m: &[f64]| -> Vec<f64> {
+            let lm = linalg::matmul(&factor, m, dim);
+            symmetrise(
+                &linalg::matmul(&lm, &linalg::transpose(&factor, dim), dim),
+                dim,
+            )
+        };
+        let fit_second = unwhiten(&identity(dim));
+        let (_, held_u) = whitened.to_fit_units(held);
+        let held_moments = read_f64(
+            held_u
+                .clone()
+                .transpose()
+                .matmul(held_u)
+                .div_scalar(held_rows as f64),
+        )?;
+        let held_second = unwhiten(&symmetrise(&held_moments, dim));
+        let full = match full_gaussian_nll(&fit_second, &held_second, dim) {
+            Some(nll) => nll,
+            None => return Ok(None),
+        };
+        let (values, vectors) = linalg::symmetric_eigen(&fit_second, dim);
+        let floor = settings.ridge.max(1e-12);
+        // Held-out score of every rank tried (∞ where the fit failed).
+        let mut tried: Vec<(usize, f64, Option<Factors>)> = Vec::new();
+        let score = |tried: &mut Vec<(usize, f64, Option<Factors>)>, rank: usize| -> f64 {
+            if let Some((_, nll, _)) = tried.iter().find(|(r, _, _)| *r == rank) {
+                return *nll;
+            }
+            let factors = Factors::fit(&fit_second, dim, rank, &values, &vectors, floor);
+            let nll = factors.nll(&held_second).unwrap_or(f64::INFINITY);
+            tried.push((rank, nll, Some(factors)));
+            nll
+        };
+        // Double the rank until two doublings bring no gain, then bisect the
+        // bracket around the best (the held-out score is close to unimodal in r).
+        let top = dim - 2;
+        let (mut best_rank, mut best_nll) = (1, score(&mut tried, 1));
+        let (mut rank, mut stale) = (1, 0);
+        while rank < top && stale < 2 {
+            rank = (rank * 2).min(top);
+            let nll = score(&mut tried, rank);
+            if nll < best_nll {
+                (best_rank, best_nll, stale) = (rank, nll, 0);
+            } else {
+                stale += 1;
+            }
+        }
+        let (mut lo, mut hi) = (best_rank / 2, (best_rank * 2).min(top));
+        while hi - lo > 2 {
+            let (left, right) = ((lo + best_rank) / 2, (best_rank + hi).div_ceil(2));
+            for probe in [left, right] {
+                if probe > lo && probe < hi && probe != best_rank {
+                    let nll = score(&mut tried, probe);
+                    if nll < best_nll {
+                        (best_rank, best_nll) = (probe, nll);
+                    }
+                }
+            }
+            // Shrink to the neighbours of the best tried inside the bracket.
+            let inside: Vec<usize> = {
+                let mut r: Vec<usize> = tried
+                    .iter()
+                    .map(|(r, _, _)| *r)
+                    .filter(|r| *r > lo && *r < hi)
+                    .collect();
+                r.sort_unstable();
+                r
+            };
+            let position = inside.iter().position(|&r| r == best_rank).unwrap_or(0);
+            let new_lo = if position == 0 {
+                lo
+            } else {
+                inside[position - 1]
+            };
+            let new_hi = inside.get(position + 1).copied().unwrap_or(hi);
+            if (new_lo, new_hi) == (lo, hi) {
+                break;
+            }
+            (lo, hi) = (new_lo, new_hi);
+        }
+        if best_nll.partial_cmp(&full) != Some(std::cmp::Ordering::Less) {
+            return Ok(None);
+        }
+        let Some(factors) = tried
+            .into_iter()
+            .find(|(r, _, _)| *r == best_rank)
+            .and_then(|(_, _, f)| f)
+        else {
+            return Ok(None);
+        };
+        let rank = factors.rank;
+        // y = D⁻¹ z: loadings D⁻¹ Λ = Q-rotated V_r diag(γ)^{1/2}.
+        let feature_scales: Vec<f64> = factors.psi.iter().map(|p| p.sqrt()).collect();
+        let scaled: Vec<f64> = (0..dim * rank)
+            .map(|ij| factors.loadings[ij] / feature_scales[ij / rank])
+            .collect();
+        let gram: Vec<f64> = (0..rank * rank)
+            .map(|ab| {
+                let (a, b) = (ab / rank, ab % rank);
+                (0..dim)
+                    .map(|j| scaled[j * rank + a] * scaled[j * rank + b])
+                    .sum()
+            })
+            .collect();
+        let (gamma, q) = linalg::symmetric_eigen(&gram, rank);
+        if gamma.iter().any(|&g| !(g > 0.0 && g.is_finite())) {
+            return Ok(None);
+        }
+        // V_r = (D⁻¹Λ) Q diag(γ)^{-1/2}; λ_j = 1 + γ_j; the rest has variance 1.
+        let kept: Vec<f64> = (0..dim * rank)
+            .map(|ij| {
+                let (j, l) = (ij / rank, ij % rank);
+                (0..rank)
+                    .map(|m| scaled[j * rank + m] * q[m * rank + l])
+                    .sum::<f64>()
+                    / gamma[l].sqrt()
+            })
+            .collect();
+        let scales: Vec<f64> = gamma.iter().map(|g| (1.0 + g).sqrt()).collect();
+        let to_u: Vec<f64> = (0..dim * rank)
+            .map(|ij| kept[ij] / (scales[ij % rank] * feature_scales[ij / rank]))
+            .collect();
+        // −ln N of the rest, averaged over the fitted rows: its mean square there is
+        // tr(D⁻¹ S D⁻¹) minus the part along V_r.
+        let along: f64 = (0..rank)
+            .map(|l| {
+                (0..dim)
+                    .map(|a| {
+                        let row: f64 = (0..dim)
+                            .map(|b| {
+                                fit_second[a * dim + b] * kept[b * rank + l] / feature_scales[b]
+                            })
+                            .sum();
+                        kept[a * rank + l] / feature_scales[a] * row
+                    })
+                    .sum::<f64>()
+            })
+            .sum();
+        let total: f64 = (0..dim)
+            .map(|j| fit_second[j * dim + j] / factors.psi[j])
+            .sum();
+        let rest_nll = 0.5 * ((dim - rank) as f64 * TAU.ln() + (total - along));
+        Ok(Some(Frame {
+            standardizer,
+            whitening: None,
+            unwhiten_t: Some(host_matrix_rect(&to_u, dim, rank, &device)),
+            whitening_inverse: None,
+            offset: log_scale
+                + feature_scales.iter().map(|s| s.ln()).sum::<f64>()
+                + scales.iter().map(|s| s.ln()).sum::<f64>()
+                + rest_nll,
+            dim,
+            subspace: Some(Subspace {
+                vectors: kept,
+                scales,
+                rest: 1.0,
+                feature_scales,
+            }),
+        }))
+    }
+
+    /// Whether EM works on squares only (diagonal covariances).
+    fn diagonal(&self) -> bool {
+        self.whitening.is_none() && self.subspace.is_none()
+    }
+
+    /// The rank of a subspace frame.
+    pub(crate) fn rank(&self) -> Option<usize> {
+        self.subspace.as_ref().map(|s| s.scales.len())
+    }
+
     /// `(z, u)` for rows `x` (unchecked).
     fn to_fit_units(&self, x: &Tensor<2>) -> (Tensor<2>, Tensor<2>) {
         let z = self.standardizer.apply(x.clone());
@@ -266,13 +493,294 @@ impl Frame {
 
     /// The model in the units of `x` for a state fitted in this frame.
     pub(crate) fn knife(&self, state: &State, device: &Device) -> Result<Knife> {
-        let parts = state.parts(self.whitening.as_deref(), self.whitening_inverse.as_deref())?;
+        let parts = match &self.subspace {
+            Some(subspace) => subspace.parts(state)?,
+            None => state.parts(self.whitening.as_deref(), self.whitening_inverse.as_deref())?,
+        };
         Ok(Knife::from_parts(parts, self.standardizer.clone(), device))
     }
 
     pub(crate) fn dim(&self) -> usize {
         self.dim
     }
+}
+
+/// A factor analysis `Σ = Λ Λᵀ + Ψ` of rank `r` of a `d × d` second-moment
+/// matrix (host, `f64`).
+struct Factors {
+    rank: usize,
+    /// `Λ`, `[d, r]` row-major.
+    loadings: Vec<f64>,
+    /// `diag(Ψ)`, `[d]`.
+    psi: Vec<f64>,
+}
+
+/// `(a⁻¹, ln|a|)` of a small symmetric positive definite `a`.
+fn spd_inverse(a: &[f64], n: usize) -> Option<(Vec<f64>, f64)> {
+    let c = linalg::cholesky(a, n).ok()?;
+    let inverse = linalg::lower_inverse(&c, n);
+    let log_det = 2.0 * (0..n).map(|j| c[j * n + j].ln()).sum::<f64>();
+    Some((
+        linalg::matmul(&linalg::transpose(&inverse, n), &inverse, n),
+        log_det,
+    ))
+}
+
+/// Twice the mean `−ln N(z; 0, S)` of rows with second moments `held`, less
+/// `d ln 2π`: `ln|S| + tr(S⁻¹ H)`.
+fn full_gaussian_nll(s: &[f64], held: &[f64], d: usize) -> Option<f64> {
+    let (inverse, log_det) = spd_inverse(s, d)?;
+    let trace: f64 = (0..d * d).map(|ij| inverse[ij] * held[ij]).sum();
+    Some(log_det + trace)
+}
+
+impl Factors {
+    /// EM for factor analysis (Rubin and Thayer) from the principal-component
+    /// start `Λ = V_r (Λ_r − σ²)^{1/2}`, `Ψ = diag(S − ΛΛᵀ)`; `Ψ` is floored at
+    /// `floor`. 50 iterations at most, `O(d² r)` each.
+    fn fit(s: &[f64], d: usize, r: usize, values: &[f64], vectors: &[f64], floor: f64) -> Self {
+        let rest = values[r..].iter().sum::<f64>() / (d - r) as f64;
+        let mut loadings: Vec<f64> = (0..d * r)
+            .map(|ij| vectors[(ij / r) * d + ij % r] * (values[ij % r] - rest).max(0.0).sqrt())
+            .collect();
+        let diagonal_rest = |loadings: &[f64]| -> Vec<f64> {
+            (0..d)
+                .map(|j| {
+                    let explained: f64 = (0..r).map(|l| loadings[j * r + l].powi(2)).sum();
+                    (s[j * d + j] - explained).max(floor)
+                })
+                .collect()
+        };
+        let mut psi = diagonal_rest(&loadings);
+        let mut previous = f64::INFINITY;
+        for _ in 0..50 {
+            // β = M⁻¹ Λᵀ Ψ⁻¹, M = I + Λᵀ Ψ⁻¹ Λ.
+            let current = Factors {
+                rank: r,
+                loadings,
+                psi,
+            };
+            let inverse = spd_inverse(&current.inner(), r);
+            (loadings, psi) = (current.loadings, current.psi);
+            let Some((m_inverse, _)) = inverse else {
+                break;
+            };
+            let beta: Vec<f64> = (0..r * d)
+                .map(|lj| {
+                    let (l, j) = (lj / d, lj % d);
+                    (0..r)
+                        .map(|a| m_inverse[l * r + a] * loadings[j * r + a])
+                        .sum::<f64>()
+                        / psi[j]
+                })
+                .collect();
+            // S βᵀ, [d, r].
+            let s_beta: Vec<f64> = (0..d * r)
+                .map(|jl| {
+                    let (j, l) = (jl / r, jl % r);
+                    (0..d).map(|b| s[j * d + b] * beta[l * d + b]).sum()
+                })
+                .collect();
+            // E[ffᵀ] = M⁻¹ + β S βᵀ, [r, r].
+            let second: Vec<f64> = (0..r * r)
+                .map(|ab| {
+                    let (a, b) = (ab / r, ab % r);
+                    m_inverse[ab]
+                        + (0..d)
+                            .map(|j| beta[a * d + j] * s_beta[j * r + b])
+                            .sum::<f64>()
+                })
+                .collect();
+            let Some((second_inverse, _)) = spd_inverse(&second, r) else {
+                break;
+            };
+            loadings = (0..d * r)
+                .map(|jl| {
+                    let (j, l) = (jl / r, jl % r);
+                    (0..r)
+                        .map(|a| s_beta[j * r + a] * second_inverse[a * r + l])
+                        .sum()
+                })
+                .collect();
+            psi = (0..d)
+                .map(|j| {
+                    let explained: f64 = (0..r)
+                        .map(|l| loadings[j * r + l] * s_beta[j * r + l])
+                        .sum();
+                    (s[j * d + j] - explained).max(floor)
+                })
+                .collect();
+            let factors = Factors {
+                rank: r,
+                loadings,
+                psi,
+            };
+            let Some(nll) = factors.nll(s) else {
+                return factors;
+            };
+            (loadings, psi) = (factors.loadings, factors.psi);
+            if previous - nll < 1e-7 * d as f64 {
+                break;
+            }
+            previous = nll;
+        }
+        Factors {
+            rank: r,
+            loadings,
+            psi,
+        }
+    }
+
+    /// `M = I + Λᵀ Ψ⁻¹ Λ`, `[r, r]`.
+    fn inner(&self) -> Vec<f64> {
+        let (r, d) = (self.rank, self.psi.len());
+        (0..r * r)
+            .map(|ab| {
+                let (a, b) = (ab / r, ab % r);
+                f64::from(u8::from(a == b))
+                    + (0..d)
+                        .map(|j| self.loadings[j * r + a] * self.loadings[j * r + b] / self.psi[j])
+                        .sum::<f64>()
+            })
+            .collect()
+    }
+
+    /// Twice the mean `−ln N(z; 0, ΛΛᵀ + Ψ)` of rows with second moments
+    /// `held`, less `d ln 2π`, by the Woodbury identity and the determinant lemma.
+    fn nll(&self, held: &[f64]) -> Option<f64> {
+        let (r, d) = (self.rank, self.psi.len());
+        let (m_inverse, log_det_m) = spd_inverse(&self.inner(), r)?;
+        // W = Ψ⁻¹ Λ, [d, r]; tr(Σ⁻¹H) = tr(Ψ⁻¹H) − tr(M⁻¹ Wᵀ H W).
+        let w: Vec<f64> = (0..d * r)
+            .map(|jl| self.loadings[jl] / self.psi[jl / r])
+            .collect();
+        let hw: Vec<f64> = (0..d * r)
+            .map(|jl| {
+                let (j, l) = (jl / r, jl % r);
+                (0..d).map(|b| held[j * d + b] * w[b * r + l]).sum()
+            })
+            .collect();
+        let wthw: Vec<f64> = (0..r * r)
+            .map(|ab| {
+                let (a, b) = (ab / r, ab % r);
+                (0..d).map(|j| w[j * r + a] * hw[j * r + b]).sum()
+            })
+            .collect();
+        let correction: f64 = (0..r * r).map(|ab| m_inverse[ab] * wthw[ab]).sum();
+        let trace: f64 = (0..d).map(|j| held[j * d + j] / self.psi[j]).sum::<f64>() - correction;
+        let log_det = log_det_m + self.psi.iter().map(|p| p.ln()).sum::<f64>();
+        let nll = log_det + trace;
+        nll.is_finite().then_some(nll)
+    }
+}
+
+impl Subspace {
+    /// The KNIFE parameters in standardised units of the mixture `state`,
+    /// fitted in the subspace's `u` (see [`Subspace`]).
+    fn parts(&self, state: &State) -> Result<KnifeParts> {
+        let (k, r) = (state.kernels, state.dim);
+        let d = self.vectors.len() / r;
+        // B = V_r Λ_r^{1/2}, [d, r].
+        let b: Vec<f64> = (0..d * r)
+            .map(|ij| self.vectors[ij] * self.scales[ij % r])
+            .collect();
+        let feature = &self.feature_scales;
+        let means = (0..k)
+            .flat_map(|c| {
+                let mu = &state.means[c * r..(c + 1) * r];
+                let b = &b;
+                (0..d).map(move |i| {
+                    (feature[i] * (0..r).map(|j| b[i * r + j] * mu[j]).sum::<f64>()) as f32
+                })
+            })
+            .collect();
+        // σ² (I − V_r V_rᵀ), shared by every kernel.
+        let mut rest = vec![0.0; d * d];
+        for i in 0..d {
+            for j in 0..d {
+                let overlap: f64 = (0..r)
+                    .map(|l| self.vectors[i * r + l] * self.vectors[j * r + l])
+                    .sum();
+                rest[i * d + j] = self.rest * (f64::from(u8::from(i == j)) - overlap);
+            }
+        }
+        let covariance = |sigma_u: &[f64]| -> Vec<f64> {
+            // B Σ_u Bᵀ + rest.
+            let b_sigma: Vec<f64> = (0..d * r)
+                .map(|ij| {
+                    let (i, j) = (ij / r, ij % r);
+                    (0..r).map(|l| b[i * r + l] * sigma_u[l * r + j]).sum()
+                })
+                .collect();
+            let mut out = rest.clone();
+            for i in 0..d {
+                for j in 0..=i {
+                    let value: f64 = (0..r).map(|l| b_sigma[i * r + l] * b[j * r + l]).sum();
+                    out[i * d + j] += value;
+                    if i != j {
+                        out[j * d + i] += value;
+                    }
+                }
+            }
+            (0..d * d)
+                .map(|ij| out[ij] * feature[ij / d] * feature[ij % d])
+                .collect::<Vec<f64>>()
+        };
+        let mut log_scales = Vec::with_capacity(k * d);
+        let mut lower = Vec::with_capacity(k * d * d);
+        for c in 0..k {
+            if state.kind == Covariance::Tied && c > 0 {
+                log_scales.extend_from_within(..d);
+                lower.extend_from_within(..d * d);
+                continue;
+            }
+            let sigma_u: Vec<f64> = match state.kind {
+                Covariance::Tied => state.covariances.clone(),
+                Covariance::Full => state.covariances[c * r * r..(c + 1) * r * r].to_vec(),
+                Covariance::Diagonal => (0..r * r)
+                    .map(|ij| match ij / r == ij % r {
+                        true => state.covariances[c * r + ij / r],
+                        false => 0.0,
+                    })
+                    .collect(),
+            };
+            let (e, t) = knife_factor(&covariance(&sigma_u), d, None, state.ridge)?;
+            log_scales.extend(e);
+            lower.extend(t);
+        }
+        Ok(KnifeParts {
+            kernels: k,
+            dim: d,
+            weight_logits: state.weights.iter().map(|&w| w.ln() as f32).collect(),
+            means,
+            log_scales,
+            lower: Some(lower),
+        })
+    }
+}
+
+/// KNIFE's `(ℓ, T)` for one covariance `sigma` in fit units: `M = C⁻¹ L⁻¹` with
+/// `C Cᵀ = Σ` (`L⁻¹` the whitening's inverse, if any), `ℓ = ln diag(M)`, `T` the
+/// strictly lower part of `M diag(M)⁻¹`.
+fn knife_factor(
+    sigma: &[f64],
+    d: usize,
+    whitening_inverse: Option<&[f64]>,
+    ridge: f64,
+) -> Result<(Vec<f32>, Vec<f32>)> {
+    let c = linalg::cholesky(sigma, d).map_err(|_| not_positive_definite_ridge(ridge))?;
+    let mut m = linalg::lower_inverse(&c, d);
+    if let Some(inverse) = whitening_inverse {
+        m = linalg::matmul(&m, inverse, d);
+    }
+    let s: Vec<f64> = (0..d).map(|j| m[j * d + j]).collect();
+    let t = (0..d * d)
+        .map(|ij| {
+            let (i, j) = (ij / d, ij % d);
+            if i > j { (m[ij] / s[j]) as f32 } else { 0.0 }
+        })
+        .collect();
+    Ok((s.iter().map(|v| v.ln() as f32).collect(), t))
 }
 
 /// The mixture in fit units (host, `f64`).
@@ -303,7 +811,7 @@ impl State {
     ) -> Result<Self> {
         debug_assert_eq!(design.diagonal, kind == Covariance::Diagonal);
         let u = &design.seeding;
-        let [rows, dim] = u.dims();
+        let [rows, dim] = u.dims(); // standardised `z`: `d` columns, not the subspace's `r`
         if rows < kernels {
             return Err(LsmiError::TooFewRows {
                 what: "x",
@@ -373,6 +881,7 @@ impl State {
                 .clone()
                 .select(0, train::index_tensor(&picks, &u.device())),
         )?;
+        let dim = design.dim;
         let fallback = State {
             kind,
             kernels,
@@ -386,7 +895,7 @@ impl State {
             },
             ridge: 0.0,
         };
-        let moments = design.hard_moments(&nearest, kernels)?;
+        let moments = design.hard_moments(&nearest, kernels, kind)?;
         // A ridge of 1e-3 (the data have unit variance) keeps seeds with a
         // single row proper; EM's own ridge takes over from the first iteration.
         m_step(&moments, &fallback, design, 1e-3)
@@ -418,22 +927,7 @@ impl State {
                 None,
             ),
             Covariance::Full | Covariance::Tied => {
-                let factor = |sigma: &[f64]| -> Result<(Vec<f32>, Vec<f32>)> {
-                    let c = linalg::cholesky(sigma, d)
-                        .map_err(|_| not_positive_definite_ridge(self.ridge))?;
-                    let mut m = linalg::lower_inverse(&c, d);
-                    if let Some(inverse) = whitening_inverse {
-                        m = linalg::matmul(&m, inverse, d);
-                    }
-                    let s: Vec<f64> = (0..d).map(|j| m[j * d + j]).collect();
-                    let t = (0..d * d)
-                        .map(|ij| {
-                            let (i, j) = (ij / d, ij % d);
-                            if i > j { (m[ij] / s[j]) as f32 } else { 0.0 }
-                        })
-                        .collect();
-                    Ok((s.iter().map(|v| v.ln() as f32).collect(), t))
-                };
+                let factor = |sigma: &[f64]| knife_factor(sigma, d, whitening_inverse, self.ridge);
                 let (mut ell, mut t) = (Vec::with_capacity(k * d), Vec::with_capacity(k * d * d));
                 if self.kind == Covariance::Tied {
                     let (e, f) = factor(&self.covariances)?;
@@ -542,7 +1036,7 @@ const CACHE_ELEMENTS: usize = 1 << 26;
 impl Design {
     /// The rows `x` in the fit units of `frame`, with their features.
     pub(crate) fn new(frame: &Frame, x: &Tensor<2>) -> Result<Self> {
-        let diagonal = frame.whitening.is_none();
+        let diagonal = frame.diagonal();
         let (z, u) = frame.to_fit_units(x);
         let u = &u;
         let [rows, dim] = u.dims();
@@ -571,13 +1065,23 @@ impl Design {
             .map(|start| u.clone().narrow(0, start, chunk.min(rows - start)))
             .collect();
         if rows.saturating_mul(width) <= CACHE_ELEMENTS {
-            design.features = Some(design.chunks.iter().map(|c| design.build(c)).collect());
+            design.features = Some(
+                design
+                    .chunks
+                    .iter()
+                    .map(|c| design.build(c, width))
+                    .collect(),
+            );
         }
         if !diagonal {
             let second = width - 1 - dim;
             let mut sum = Tensor::<2>::zeros([1, second], &device);
             for i in 0..design.chunks.len() {
-                sum = sum + design.features(i).narrow(1, 1 + dim, second).sum_dim(0);
+                sum = sum
+                    + design
+                        .features(i, width)
+                        .narrow(1, 1 + dim, second)
+                        .sum_dim(0);
             }
             design.second_total = read_f64(sum)?;
         }
@@ -590,35 +1094,45 @@ impl Design {
         1 + d + if self.diagonal { d } else { d * (d + 1) / 2 }
     }
 
-    /// `F` for the rows `u`.
-    fn build(&self, u: &Tensor<2>) -> Tensor<2> {
-        let [m, d] = u.dims();
-        let second = match &self.pairs {
-            None => u.clone().square(),
-            Some(pairs) => (u.clone().reshape([m, d, 1]) * u.clone().reshape([m, 1, d]))
-                .reshape([m, d * d])
-                .select(1, pairs.clone()),
-        };
-        Tensor::cat(
-            vec![Tensor::ones([m, 1], &u.device()), u.clone(), second],
-            1,
-        )
-    }
-
-    /// The features of chunk `i`, kept or rebuilt.
-    fn features(&self, i: usize) -> Tensor<2> {
-        match &self.features {
-            Some(features) => features[i].clone(),
-            None => self.build(&self.chunks[i]),
+    /// The columns of `F` that EM needs for `kind`: all of them, but `[1, u]` for
+    /// a tied covariance (its quadratic term is shared, see [`Self::expectation`]).
+    fn columns(&self, kind: Covariance) -> usize {
+        match kind {
+            Covariance::Tied => 1 + self.dim,
+            _ => self.width(),
         }
     }
 
-    /// Every chunk's features, cut again so that `[rows, kernels]` intermediates
-    /// stay within [`CHUNK_ELEMENTS`].
-    fn parts(&self, kernels: usize) -> impl Iterator<Item = Tensor<2>> + '_ {
+    /// The first `columns` columns of `F` for the rows `u`; `q(u)`, the costly
+    /// part in many dimensions, only when asked for.
+    fn build(&self, u: &Tensor<2>, columns: usize) -> Tensor<2> {
+        let [m, d] = u.dims();
+        let mut parts = vec![Tensor::ones([m, 1], &u.device()), u.clone()];
+        if columns > 1 + d {
+            parts.push(match &self.pairs {
+                None => u.clone().square(),
+                Some(pairs) => (u.clone().reshape([m, d, 1]) * u.clone().reshape([m, 1, d]))
+                    .reshape([m, d * d])
+                    .select(1, pairs.clone()),
+            });
+        }
+        Tensor::cat(parts, 1)
+    }
+
+    /// The first `columns` features of chunk `i`, kept or rebuilt.
+    fn features(&self, i: usize, columns: usize) -> Tensor<2> {
+        match &self.features {
+            Some(features) => features[i].clone().narrow(1, 0, columns),
+            None => self.build(&self.chunks[i], columns),
+        }
+    }
+
+    /// Every chunk's first `columns` features, cut again so that `[rows, kernels]`
+    /// intermediates stay within [`CHUNK_ELEMENTS`].
+    fn parts(&self, kernels: usize, columns: usize) -> impl Iterator<Item = Tensor<2>> + '_ {
         let most = (CHUNK_ELEMENTS / kernels.max(1)).max(1);
         (0..self.chunks.len()).flat_map(move |i| {
-            let features = self.features(i);
+            let features = self.features(i, columns);
             let rows = features.dims()[0];
             (0..rows)
                 .step_by(most)
@@ -644,8 +1158,8 @@ impl Design {
             .map(|p| host_matrix_rect(&p, self.dim, self.dim, &device));
         let mut total = Tensor::<1>::zeros([1], &device);
         let mut moments: Option<Tensor<2>> = None;
-        for features in self.parts(k) {
-            let features = features.narrow(1, 0, columns);
+        debug_assert_eq!(columns, self.columns(state.kind));
+        for features in self.parts(k, columns) {
             let mut joint = features.clone().matmul(w.clone()); // [m, K]
             if let Some(p) = &shared {
                 let u = features.clone().narrow(1, 1, self.dim);
@@ -669,11 +1183,16 @@ impl Design {
     }
 
     /// The moments `Rᵀ F` of the hard assignment of row `i` to `nearest[i]`.
-    fn hard_moments(&self, nearest: &[usize], kernels: usize) -> Result<Vec<f64>> {
+    fn hard_moments(
+        &self,
+        nearest: &[usize],
+        kernels: usize,
+        kind: Covariance,
+    ) -> Result<Vec<f64>> {
         let device = self.seeding.device();
         let mut start = 0;
         let mut moments: Option<Tensor<2>> = None;
-        for features in self.parts(kernels) {
+        for features in self.parts(kernels, self.columns(kind)) {
             let m = features.dims()[0];
             let mut hard = vec![0f32; m * kernels];
             nearest[start..start + m]
@@ -938,6 +1457,7 @@ fn read_f64<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::entropy::Entropy;
 
     /// A random mixture in fit units: means near the rows, covariances
     /// `B Bᵀ + 0.2 I` (full, tied) or uniform variances (diagonal).
@@ -1003,6 +1523,135 @@ mod tests {
                     - 0.5 * d as f64 * TAU.ln()
             })
             .collect()
+    }
+
+    /// Rows with a rank-2 signal in 3 clusters plus noise whose level differs
+    /// between the `dim` features.
+    fn low_rank_rows(rows: usize, dim: usize, seed: u64) -> Vec<f32> {
+        let mut rng = SeededRng::new(seed);
+        (0..rows)
+            .flat_map(|i| {
+                let c = (i % 3) as f64;
+                let f = [c + 0.5 * rng.normal(), -c + 0.5 * rng.normal()];
+                (0..dim)
+                    .map(|j| {
+                        let load = [1.0 + 0.1 * j as f64, (j % 3) as f64 - 1.0];
+                        let noise = (0.05 + 0.03 * j as f64) * rng.normal();
+                        (f[0] * load[0] + f[1] * load[1] + noise) as f32
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// The subspace frame's KNIFE (Cholesky factors of the mapped-back `d × d`
+    /// covariances) against the density by parts, on the host: the mixture's
+    /// `ln p_u(u)`, the isotropic rest of `y = D⁻¹ z` outside `V_r`, and the
+    /// Jacobians of the standardisation, of `D` and of `Λ_r^{1/2}`.
+    #[test]
+    fn subspace_knife_matches_the_density_by_parts() {
+        let device = crate::default_device();
+        let (rows, dim) = (3_000, 8);
+        let x = Tensor::<2>::from_data(
+            TensorData::new(low_rank_rows(rows, dim, 3), [rows, dim]),
+            &device,
+        );
+        let fit = x.clone().narrow(0, 0, 2_400);
+        let held = x.narrow(0, 2_400, 600);
+        let settings = Settings {
+            max_iterations: 100,
+            tolerance: 1e-6,
+            ridge: 1e-6,
+            scale_floor: 1e-6,
+        };
+        let frame = Frame::subspace(&fit, &held, &settings)
+            .expect("frame")
+            .expect("a rank below d − 1 beats the full covariance");
+        let rank = frame.rank().expect("a subspace frame");
+        assert!((2..dim - 1).contains(&rank), "rank {rank}");
+        let subspace = frame.subspace.clone().expect("subspace");
+        let design = Design::new(&frame, &fit).expect("design");
+        let (z, u) = frame.to_fit_units(&held);
+        let (z, u) = (host(&z), host(&u));
+        let log_scale =
+            f64::from(check::read_f32(frame.standardizer.log_scale_sum()).expect("readable")[0]);
+        for kind in [Covariance::Full, Covariance::Tied] {
+            let state = State::seeded(&design, 3, kind, 1).expect("seeded");
+            let state = run(&design, state, &settings).expect("EM").state;
+            let knife = frame.knife(&state, &device).expect("knife");
+            let got = check::read_f32(knife.pointwise_entropy(held.clone()).expect("h"))
+                .expect("readable");
+            for (i, &got) in got.iter().enumerate() {
+                let joint = log_joint(&state, &u[i * rank..(i + 1) * rank]);
+                let top = joint.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let log_p_u = top + joint.iter().map(|j| (j - top).exp()).sum::<f64>().ln();
+                let y: Vec<f64> = (0..dim)
+                    .map(|j| z[i * dim + j] / subspace.feature_scales[j])
+                    .collect();
+                let along: f64 = (0..rank)
+                    .map(|l| {
+                        (0..dim)
+                            .map(|j| subspace.vectors[j * rank + l] * y[j])
+                            .sum::<f64>()
+                            .powi(2)
+                    })
+                    .sum();
+                let rest_sq = y.iter().map(|v| v * v).sum::<f64>() - along;
+                let expected = log_scale
+                    + subspace.feature_scales.iter().map(|v| v.ln()).sum::<f64>()
+                    + subspace.scales.iter().map(|v| v.ln()).sum::<f64>()
+                    - log_p_u
+                    + 0.5
+                        * ((dim - rank) as f64 * (TAU * subspace.rest).ln()
+                            + rest_sq / subspace.rest);
+                assert!(
+                    (f64::from(got) - expected).abs() < 2e-3 * expected.abs().max(1.0),
+                    "{kind:?} row {i}: knife {got} vs by parts {expected}"
+                );
+            }
+        }
+    }
+
+    /// Factor analysis: the Woodbury likelihood against a dense Cholesky one, and
+    /// EM on an exact `ΛΛᵀ + Ψ` reaches that matrix's own likelihood.
+    #[test]
+    fn factor_analysis_likelihood_and_fit() {
+        let (d, r) = (9, 2);
+        let mut rng = SeededRng::new(5);
+        let loadings: Vec<f64> = (0..d * r).map(|_| rng.normal()).collect();
+        let psi: Vec<f64> = (0..d).map(|j| 0.1 + 0.05 * j as f64).collect();
+        let mut sigma = vec![0.0; d * d];
+        for i in 0..d {
+            for j in 0..d {
+                sigma[i * d + j] = (0..r)
+                    .map(|l| loadings[i * r + l] * loadings[j * r + l])
+                    .sum::<f64>()
+                    + if i == j { psi[i] } else { 0.0 };
+            }
+        }
+        let held: Vec<f64> = {
+            let b: Vec<f64> = (0..d * d).map(|_| 0.3 * rng.normal()).collect();
+            let mut h = linalg::matmul(&b, &linalg::transpose(&b, d), d);
+            (0..d * d).for_each(|ij| h[ij] += sigma[ij]);
+            h
+        };
+        let factors = Factors {
+            rank: r,
+            loadings,
+            psi,
+        };
+        let woodbury = factors.nll(&held).expect("finite");
+        let dense = full_gaussian_nll(&sigma, &held, d).expect("positive definite");
+        assert!(
+            (woodbury - dense).abs() < 1e-9 * dense.abs(),
+            "{woodbury} vs {dense}"
+        );
+
+        let (values, vectors) = linalg::symmetric_eigen(&sigma, d);
+        let fitted = Factors::fit(&sigma, d, r, &values, &vectors, 1e-9);
+        let best = full_gaussian_nll(&sigma, &sigma, d).expect("positive definite");
+        let got = fitted.nll(&sigma).expect("finite");
+        assert!(got - best < 1e-4 && got >= best - 1e-9, "{got} vs {best}");
     }
 
     /// The GEMM E-step and the moment M-step against a direct `f64` computation

@@ -27,10 +27,21 @@ use crate::train;
 /// model's excess loss directly, so a simpler mixture kept on a tie would bias
 /// it). For each kind, `K` stops growing once `patience`
 /// successive candidates fail to improve on that kind's best, or once the
-/// training rows become too few for the kind: a full covariance needs
-/// `2(d + 1)` rows per kernel, a tied one 10 per kernel (and `2(d + 1)` in all),
-/// a diagonal one 10 per kernel. The winner is then refitted on every row by EM
-/// iterations started from its parameters.
+/// training rows become too few for the kind: a full covariance needs as many
+/// rows per kernel as it has parameters, `1 + d + d(d + 1)/2`, a tied one 10 per
+/// kernel (and `2(d + 1)` in all), a diagonal one 10 per kernel.
+///
+/// With `subspace` (the default), the full and tied kinds are also fitted in a
+/// principal subspace: the rows' top `r` principal directions carry the mixture
+/// and every other direction one shared variance (a probabilistic PCA rest), with
+/// `r` chosen by the held-out likelihood of a single such Gaussian. In many
+/// dimensions (encoder features, embeddings) a full `d × d` covariance costs
+/// `d(d + 1)/2` parameters per kernel, whose estimation error alone adds about
+/// `d²/(4n)` nats to the held-out `−ln q(x)`; the subspace model needs `O(r²)`.
+/// Its candidates are reported with their `rank`.
+///
+/// The winner is then refitted on every row by EM iterations started from its
+/// parameters.
 ///
 /// `MixtureSearch::new().fit(x)` is the one-call entropy model.
 #[derive(Config, Debug)]
@@ -70,6 +81,11 @@ pub struct MixtureSearch {
     /// fitted on the training rows.
     #[config(default = true)]
     pub refit: bool,
+    /// Also fit the full and tied kinds in a principal subspace with an isotropic
+    /// rest (see the type's docs), when a rank below `d − 1` has the better
+    /// held-out likelihood for one Gaussian.
+    #[config(default = true)]
+    pub subspace: bool,
     /// Seed of the split and of every k-means++ initialisation.
     #[config(default = 0)]
     pub seed: u64,
@@ -82,6 +98,9 @@ pub struct MixtureCandidate {
     pub kernels: usize,
     /// Covariance kind.
     pub covariance: Covariance,
+    /// The number of principal directions the mixture lives in, for a subspace
+    /// candidate (see [`MixtureSearch::subspace`]); `None`: all of them.
+    pub rank: Option<usize>,
     /// Mean `−ln q(x)` over the held-out rows, nats, units of `x`.
     pub holdout_nll: f64,
     /// Mean `−ln q(x)` over the training rows at the end of the fit.
@@ -101,11 +120,15 @@ pub struct MixtureChoice {
     pub kernels: usize,
     /// The chosen covariance kind.
     pub covariance: Covariance,
-    /// A short description, e.g. `"mixture K=16 tied"`.
+    /// The chosen principal subspace's rank (`None`: all directions).
+    pub rank: Option<usize>,
+    /// A short description, e.g. `"mixture K=16 tied"` or, in a principal
+    /// subspace, `"mixture K=16 tied, rank 10"`.
     pub description: String,
     /// The winner's held-out mean `−ln q(x)` (before the refit).
     pub holdout_nll: f64,
-    /// Every candidate, in the order tried.
+    /// Every candidate, in the order tried (one kernel with a tied covariance is
+    /// the full one, scored once).
     pub candidates: Vec<MixtureCandidate>,
     /// EM iterations of the final refit (0 without one).
     pub refit_iterations: usize,
@@ -138,15 +161,17 @@ fn kind_name(kind: Covariance) -> &'static str {
 struct Best {
     nll: f64,
     state: State,
-    frame: usize,
+    frame: Frame,
 }
 
-/// Whether `rows` training rows in `dim` dimensions support `k` kernels of `kind`.
+/// Whether `rows` training rows in `dim` dimensions support `k` kernels of `kind`:
+/// a full covariance needs at least as many rows per kernel as it has parameters
+/// (weight, mean and covariance), the others ten rows per kernel.
 fn enough_rows(kind: Covariance, k: usize, rows: usize, dim: usize) -> bool {
     let full = 2 * (dim + 1);
     match kind {
         _ if k == 1 => true,
-        Covariance::Full => rows >= k * full,
+        Covariance::Full => rows >= k * (1 + dim + dim * (dim + 1) / 2),
         Covariance::Tied => rows >= k * 10 && rows >= full,
         Covariance::Diagonal => rows >= k * 10,
     }
@@ -246,29 +271,71 @@ impl MixtureSearch {
         let fit_rows = fit_index.len();
         let settings = self.settings();
 
-        let mut frames: Vec<(Covariance, Frame, Design)> = Vec::new();
-        let mut candidates = Vec::new();
-        let mut best: Option<Best> = None;
-        for &kind in &self.covariances {
-            let whitened = kind != Covariance::Diagonal;
-            let frame_index = match frames
+        // Where each kind is fitted: diagonal kinds on the standardised rows, the
+        // others whitened and, with `subspace`, in a principal subspace as well.
+        #[derive(Clone, Copy, PartialEq)]
+        enum Space {
+            Standard,
+            Whitened,
+            Subspace,
+        }
+        let mut plan: Vec<(Covariance, Space)> = self
+            .covariances
+            .iter()
+            .map(|&kind| match kind {
+                Covariance::Diagonal => (kind, Space::Standard),
+                _ => (kind, Space::Whitened),
+            })
+            .collect();
+        if self.subspace {
+            let joint: Vec<_> = plan
                 .iter()
-                .position(|(k, _, _)| (*k != Covariance::Diagonal) == whitened)
-            {
+                .filter(|(_, space)| *space == Space::Whitened)
+                .map(|&(kind, _)| (kind, Space::Subspace))
+                .collect();
+            plan.extend(joint);
+        }
+        let mut frames: Vec<(Space, Option<(Frame, Design)>)> = Vec::new();
+        let mut candidates: Vec<MixtureCandidate> = Vec::new();
+        let mut best: Option<Best> = None;
+        for (kind, space) in plan {
+            let frame_index = match frames.iter().position(|(s, _)| *s == space) {
                 Some(i) => i,
                 None => {
-                    let frame = Frame::fit(&x_fit, kind, &settings)?;
-                    let design = Design::new(&frame, &x_fit)?;
-                    frames.push((kind, frame, design));
+                    let frame = match space {
+                        Space::Subspace => Frame::subspace(&x_fit, &x_held, &settings)?,
+                        _ => Some(Frame::fit(&x_fit, kind, &settings)?),
+                    };
+                    let built = match frame {
+                        Some(frame) => {
+                            let design = Design::new(&frame, &x_fit)?;
+                            Some((frame, design))
+                        }
+                        None => None,
+                    };
+                    frames.push((space, built));
                     frames.len() - 1
                 }
             };
-            let (_, frame, design) = &frames[frame_index];
+            let Some((frame, design)) = &frames[frame_index].1 else {
+                continue;
+            };
+            let rank = frame.rank();
+            let fit_dim = rank.unwrap_or(dim);
             let mut kind_best = f64::INFINITY;
             let mut stale = 0;
             for &k in &self.kernels {
-                if !enough_rows(kind, k, fit_rows, dim) {
+                if !enough_rows(kind, k, fit_rows, fit_dim) {
                     break;
+                }
+                // One kernel with a tied covariance is the full one, already scored.
+                if let (Covariance::Tied, 1) = (kind, k)
+                    && let Some(full) = candidates
+                        .iter()
+                        .find(|c| (c.kernels, c.covariance, c.rank) == (1, Covariance::Full, rank))
+                {
+                    kind_best = full.holdout_nll;
+                    continue;
                 }
                 let started = Instant::now();
                 let seeded = State::seeded(design, k, kind, self.seed)?;
@@ -278,6 +345,7 @@ impl MixtureSearch {
                 candidates.push(MixtureCandidate {
                     kernels: k,
                     covariance: kind,
+                    rank,
                     holdout_nll,
                     train_nll: frame.offset
                         - fitted
@@ -293,7 +361,7 @@ impl MixtureSearch {
                     best = Some(Best {
                         nll: holdout_nll,
                         state: fitted.state.clone(),
-                        frame: frame_index,
+                        frame: frame.clone(),
                     });
                 }
                 if holdout_nll < kind_best {
@@ -310,8 +378,7 @@ impl MixtureSearch {
         let Some(Best {
             nll: holdout_nll,
             state,
-            frame: frame_index,
-            ..
+            frame,
         }) = best
         else {
             let smallest = self.kernels.iter().copied().min().unwrap_or(1);
@@ -322,10 +389,9 @@ impl MixtureSearch {
                 reason: "enough training rows for the smallest kernel count of the grid",
             });
         };
-        let (_, frame, _) = &frames[frame_index];
-        let (kernels, covariance) = (state.kernels, state.kind);
+        let (kernels, covariance, rank) = (state.kernels, state.kind, frame.rank());
         let (state, refit_iterations) = if self.refit {
-            let all = Design::new(frame, &x)?;
+            let all = Design::new(&frame, &x)?;
             let refit = Settings {
                 tolerance: self.refit_tolerance,
                 ..settings
@@ -340,7 +406,11 @@ impl MixtureSearch {
         let choice = MixtureChoice {
             kernels,
             covariance,
-            description: format!("mixture K={kernels} {}", kind_name(covariance)),
+            description: match rank {
+                Some(r) => format!("mixture K={kernels} {}, rank {r}", kind_name(covariance)),
+                None => format!("mixture K={kernels} {}", kind_name(covariance)),
+            },
+            rank,
             holdout_nll,
             candidates,
             refit_iterations,
