@@ -1056,7 +1056,7 @@ impl LsmiModels {
 
     /// The models of each set (fold), in the order of [`LsmiModels::MODELS`]:
     /// what was fitted (`"knife K=4 full (Adam)"`, `"mlp [64, 64]"`) or what the
-    /// searches chose (`"mixture K=16 tied"`, `"linear (LDA), T=1.030"`).
+    /// searches chose (`"mixture K=16 tied"`, `"linear (LDA, ridge 1e-2), T=1.030"`).
     pub fn descriptions(&self) -> Vec<Vec<String>> {
         self.sets
             .iter()

@@ -43,6 +43,21 @@ pub fn fit_lda(
     num_classes: usize,
     ridge: f64,
 ) -> Result<Classifier> {
+    let mut path = fit_lda_path(x, labels, num_classes, &[ridge])?;
+    path.pop().ok_or(LsmiError::Empty {
+        what: "ridge",
+        unit: "values",
+    })
+}
+
+/// [`fit_lda`] for every ridge of `ridges`, in order, sharing the class means and
+/// the pooled covariance (one pass over the rows); the errors are `fit_lda`'s.
+pub(crate) fn fit_lda_path(
+    x: Tensor<2>,
+    labels: Tensor<1, Int>,
+    num_classes: usize,
+    ridges: &[f64],
+) -> Result<Vec<Classifier>> {
     let [rows, d] = x.dims();
     check::num_classes(num_classes)?;
     check::non_empty("x", rows)?;
@@ -52,7 +67,7 @@ pub fn fit_lda(
             unit: "features",
         });
     }
-    if !(ridge.is_finite() && ridge >= 0.0) {
+    if let Some(&ridge) = ridges.iter().find(|r| !(r.is_finite() && **r >= 0.0)) {
         return LsmiError::invalid_config("ridge", ridge, "must be a finite number ≥ 0");
     }
     if d > MAX_LDA_FEATURES {
@@ -106,52 +121,56 @@ pub fn fit_lda(
     }
     let trace: f64 = (0..d).map(|i| covariance[i * d + i]).sum::<f64>() / d as f64;
     let scale = if trace > 0.0 { trace } else { 1.0 };
-    let mut lambda = ridge * scale;
-    let mut attempts = 0;
-    let factor = loop {
-        let mut shifted = covariance.clone();
-        for i in 0..d {
-            shifted[i * d + i] += lambda;
-        }
-        if let Some(factor) = cholesky(&shifted, d) {
-            break factor;
-        }
-        // Singular within float precision: add a ridge until it factors.
-        attempts += 1;
-        if attempts > 40 {
-            return Err(LsmiError::Backend(
-                "LDA: the pooled covariance could not be factorised".into(),
-            ));
-        }
-        lambda = if lambda > 0.0 {
-            lambda * 10.0
-        } else {
-            1e-9 * scale
-        };
-    };
-    // A = (S + λI)⁻¹ Mᵀ, column k solved for class k.
-    let mut weight = vec![0f32; d * c];
-    let mut bias = vec![0f32; c];
     let smoothed = rows as f64 + 0.5 * c as f64;
-    for k in 0..c {
-        let column = cholesky_solve(&factor, d, &means[k]);
-        let quadratic: f64 = column.iter().zip(&means[k]).map(|(a, m)| a * m).sum();
-        for j in 0..d {
-            weight[j * c + k] = column[j] as f32;
+    let mut path = Vec::with_capacity(ridges.len());
+    for &ridge in ridges {
+        let mut lambda = ridge * scale;
+        let mut attempts = 0;
+        let factor = loop {
+            let mut shifted = covariance.clone();
+            for i in 0..d {
+                shifted[i * d + i] += lambda;
+            }
+            if let Some(factor) = cholesky(&shifted, d) {
+                break factor;
+            }
+            // Singular within float precision: add a ridge until it factors.
+            attempts += 1;
+            if attempts > 40 {
+                return Err(LsmiError::Backend(
+                    "LDA: the pooled covariance could not be factorised".into(),
+                ));
+            }
+            lambda = if lambda > 0.0 {
+                lambda * 10.0
+            } else {
+                1e-9 * scale
+            };
+        };
+        // A = (S + λI)⁻¹ Mᵀ, column k solved for class k.
+        let mut weight = vec![0f32; d * c];
+        let mut bias = vec![0f32; c];
+        for k in 0..c {
+            let column = cholesky_solve(&factor, d, &means[k]);
+            let quadratic: f64 = column.iter().zip(&means[k]).map(|(a, m)| a * m).sum();
+            for j in 0..d {
+                weight[j * c + k] = column[j] as f32;
+            }
+            let prior = (counts[k] as f64 + 0.5) / smoothed;
+            bias[k] = (prior.ln() - 0.5 * quadratic) as f32;
         }
-        let prior = (counts[k] as f64 + 0.5) / smoothed;
-        bias[k] = (prior.ln() - 0.5 * quadratic) as f32;
+        let layer = Linear {
+            weight: Param::from_tensor(Tensor::from_data(TensorData::new(weight, [d, c]), &device)),
+            bias: Some(Param::from_tensor(check::vector(bias, &device))),
+        };
+        path.push(Classifier {
+            standardizer: standardizer.clone(),
+            layers: vec![layer],
+            temperature: Some(temperature_param(1.0, &device)),
+            d_input: d,
+        });
     }
-    let layer = Linear {
-        weight: Param::from_tensor(Tensor::from_data(TensorData::new(weight, [d, c]), &device)),
-        bias: Some(Param::from_tensor(check::vector(bias, &device))),
-    };
-    Ok(Classifier {
-        standardizer,
-        layers: vec![layer],
-        temperature: Some(temperature_param(1.0, &device)),
-        d_input: d,
-    })
+    Ok(path)
 }
 
 /// The lower-triangular `L` with `L Lᵀ = a` (`n × n`, row-major), or `None` if `a`

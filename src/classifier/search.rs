@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use burn::config::Config;
 use burn::tensor::{Int, Tensor};
 
+use super::lda::fit_lda_path;
 use super::{Classifier, ClassifierConfig, cross_entropy, fit_lda, fit_temperature};
 use crate::check;
 use crate::error::{LsmiError, Result};
@@ -52,9 +53,13 @@ pub struct ClassifierSearch {
     /// Try closed-form LDA.
     #[config(default = true)]
     pub lda: bool,
-    /// Relative ridge of LDA's pooled covariance (see [`fit_lda`]).
-    #[config(default = 1e-4)]
-    pub lda_ridge: f64,
+    /// Relative ridges of LDA's pooled covariance (see [`fit_lda`]), each one
+    /// an LDA candidate (closed form, sharing one pass over the rows). A larger
+    /// ridge damps the directions of small within-class variance, where estimated
+    /// class means are mostly noise: in many dimensions that noise is most of
+    /// LDA's excess held-out loss.
+    #[config(default = "vec![1e-4, 1e-3, 1e-2, 1e-1]")]
+    pub lda_ridges: Vec<f64>,
     /// Try multinomial logistic regression (warm-started from LDA when `lda` is on).
     #[config(default = true)]
     pub logistic: bool,
@@ -98,8 +103,12 @@ pub struct ClassifierSearch {
 /// One candidate architecture of a [`ClassifierSearch`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum CandidateKind {
-    /// Closed-form linear discriminant analysis ([`fit_lda`]).
-    Lda,
+    /// Closed-form linear discriminant analysis ([`fit_lda`]) with this relative
+    /// ridge.
+    Lda {
+        /// The ridge, relative to `tr(S)/d`.
+        ridge: f64,
+    },
     /// Multinomial logistic regression.
     Logistic,
     /// An MLP with these hidden widths and weight decay.
@@ -124,7 +133,7 @@ impl CandidateKind {
 impl fmt::Display for CandidateKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CandidateKind::Lda => write!(f, "linear (LDA)"),
+            CandidateKind::Lda { ridge } => write!(f, "linear (LDA, ridge {ridge:e})"),
             CandidateKind::Logistic => write!(f, "linear (logistic)"),
             CandidateKind::Mlp {
                 hidden,
@@ -173,7 +182,7 @@ pub struct ClassifierChoice {
 }
 
 impl ClassifierChoice {
-    /// A one-line description such as `linear (LDA), T=1.04`.
+    /// A one-line description such as `linear (LDA, ridge 1e-2), T=1.04`.
     pub fn describe(&self) -> String {
         format!("{}, T={:.3}", self.kind, self.temperature)
     }
@@ -213,7 +222,8 @@ impl ClassifierSearch {
     /// # Errors
     ///
     /// * [`LsmiError::InvalidConfig`] if `holdout_fraction` lies outside `(0, 1)`,
-    ///   `lda_ridge` or `mlp_weight_decay` is negative or not finite, a hidden layer has
+    ///   an `lda_ridges` entry or `mlp_weight_decay` is negative or not finite,
+    ///   `lda_ridges` is empty with `lda` on, a hidden layer has
     ///   no units, no candidate is enabled, or a field of `linear_fit` or `mlp_fit` is
     ///   out of range.
     pub fn validate(&self) -> Result<()> {
@@ -224,11 +234,18 @@ impl ClassifierSearch {
                 "must lie in (0, 1)",
             );
         }
-        if !(self.lda_ridge.is_finite() && self.lda_ridge >= 0.0) {
+        if let Some(&ridge) = self
+            .lda_ridges
+            .iter()
+            .find(|r| !(r.is_finite() && **r >= 0.0))
+        {
+            return LsmiError::invalid_config("lda_ridges", ridge, "must be finite numbers ≥ 0");
+        }
+        if self.lda && self.lda_ridges.is_empty() {
             return LsmiError::invalid_config(
-                "lda_ridge",
-                self.lda_ridge,
-                "must be a finite number ≥ 0",
+                "lda_ridges",
+                "[]",
+                "needs at least one ridge when lda is on",
             );
         }
         if !(self.mlp_weight_decay.is_finite() && self.mlp_weight_decay >= 0.0) {
@@ -323,32 +340,40 @@ impl ClassifierSearch {
         };
 
         // Level 1: the linear models.
-        let mut lda_model = None;
+        let mut lda_model: Option<Classifier> = None;
+        let mut lda_ridge = self.lda_ridges.first().copied().unwrap_or(0.0);
         if self.lda && d <= MAX_LDA_FEATURES {
             let begin = Instant::now();
-            let model = fit_lda(
+            let path = fit_lda_path(
                 train_rows.x.clone(),
                 train_rows.labels.clone().expect("labelled"),
                 num_classes,
-                self.lda_ridge,
+                &self.lda_ridges,
             )?;
-            let (logits, losses, loss) = score(&model)?;
-            lda_model = Some(model.clone());
-            consider(
-                &mut reports,
-                &mut best,
-                Fitted {
-                    kind: CandidateKind::Lda,
-                    model,
-                    logits,
-                    losses,
-                    loss,
-                    best_epoch: 0,
-                },
-                begin.elapsed(),
-                (0, 0),
-                false,
-            );
+            let mut best_lda: Option<f64> = None;
+            for (model, &ridge) in path.into_iter().zip(&self.lda_ridges) {
+                let (logits, losses, loss) = score(&model)?;
+                if best_lda.is_none_or(|b| loss < b) {
+                    best_lda = Some(loss);
+                    lda_model = Some(model.clone());
+                    lda_ridge = ridge;
+                }
+                consider(
+                    &mut reports,
+                    &mut best,
+                    Fitted {
+                        kind: CandidateKind::Lda { ridge },
+                        model,
+                        logits,
+                        losses,
+                        loss,
+                        best_epoch: 0,
+                    },
+                    begin.elapsed(),
+                    (0, 0),
+                    false,
+                );
+            }
         }
         if self.logistic {
             let begin = Instant::now();
@@ -430,7 +455,7 @@ impl ClassifierSearch {
         let calibrated_loss =
             nll_at_temperature(&best.logits, &holdout_labels, num_classes, temperature)?;
         let model = if self.refit {
-            self.refit(&best, &all, num_classes, &mut rng)?
+            self.refit(&best, &all, num_classes, lda_ridge, &mut rng)?
         } else {
             best.model
         };
@@ -509,12 +534,19 @@ impl ClassifierSearch {
         best: &Fitted,
         all: &Rows,
         num_classes: usize,
+        lda_ridge: f64,
         rng: &mut SeededRng,
     ) -> Result<Classifier> {
         let labels = all.labels.clone().expect("labelled");
-        let lda = || fit_lda(all.x.clone(), labels.clone(), num_classes, self.lda_ridge);
+        // An LDA refits with its own ridge; a logistic regression warm-starts from
+        // the best LDA of the search, as it did there.
+        let ridge = match best.kind {
+            CandidateKind::Lda { ridge } => ridge,
+            _ => lda_ridge,
+        };
+        let lda = || fit_lda(all.x.clone(), labels.clone(), num_classes, ridge);
         let config = match &best.kind {
-            CandidateKind::Lda => return lda(),
+            CandidateKind::Lda { .. } => return lda(),
             CandidateKind::Logistic => self.linear_config(),
             CandidateKind::Mlp { hidden, .. } => self.mlp_config(hidden),
         };
