@@ -282,9 +282,9 @@ impl Frame {
     /// [`Subspace`]) for the rows `x`: a factor analysis of rank `r`,
     /// `Σ_z = Λ Λᵀ + Ψ` (`Ψ` diagonal), fitted by EM on the rows' second moments,
     /// the rank kept with the best likelihood of the rows `held`: `r` doubles
-    /// from 1 (below `d − 1`) until two doublings bring no gain, then the bracket
-    /// around the best is bisected. `None` when no rank beats the full
-    /// covariance there (the whitened frame's).
+    /// from 1 (among the ranks with fewer parameters than a full covariance) until
+    /// two doublings bring no gain, then the bracket around the best is bisected.
+    /// `None` when no rank beats the full covariance there (the whitened frame's).
     ///
     /// In the units `y = D⁻¹ z`, `D = Ψ^{1/2}`, the rest is isotropic with unit
     /// variance and the subspace is spanned by `D⁻¹ Λ`.
@@ -345,7 +345,14 @@ impl Frame {
         };
         // Double the rank until two doublings bring no gain, then bisect the
         // bracket around the best (the held-out score is close to unimodal in r).
-        let top = dim - 2;
+        // Only ranks with fewer parameters than the full covariance (`d r − r(r−1)/2`
+        // loadings and `d` variances against `d(d+1)/2`): a subspace model is there
+        // to be the more parsimonious one.
+        let parsimonious = |r: usize| dim * r + dim < dim * (dim + 1) / 2 + r * (r.max(1) - 1) / 2;
+        let top = (1..dim - 1).rev().find(|&r| parsimonious(r)).unwrap_or(0);
+        if top == 0 {
+            return Ok(None);
+        }
         let (mut best_rank, mut best_nll) = (1, score(&mut tried, 1));
         let (mut rank, mut stale) = (1, 0);
         while rank < top && stale < 2 {
