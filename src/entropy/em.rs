@@ -1081,16 +1081,16 @@ impl Design {
             );
         }
         if !diagonal {
-            let second = width - 1 - dim;
-            let mut sum = Tensor::<2>::zeros([1, second], &device);
-            for i in 0..design.chunks.len() {
-                sum = sum
-                    + design
-                        .features(i, width)
-                        .narrow(1, 1 + dim, second)
-                        .sum_dim(0);
+            // Σ_i u_i u_iᵀ, packed as q(u) (a ≤ b).
+            let mut sum = Tensor::<2>::zeros([dim, dim], &device);
+            for chunk in &design.chunks {
+                sum = sum + chunk.clone().transpose().matmul(chunk.clone());
             }
-            design.second_total = read_f64(sum)?;
+            let sum = read_f64(sum)?;
+            design.second_total = (0..dim)
+                .flat_map(|a| (a..dim).map(move |b| (a, b)))
+                .map(|(a, b)| 0.5 * (sum[a * dim + b] + sum[b * dim + a]))
+                .collect();
         }
         Ok(design)
     }
@@ -1155,6 +1155,9 @@ impl Design {
     /// is computed once per row, and the moments need only the columns `[1, u]`
     /// (the pooled scatter follows from `Σ_i u_i u_iᵀ`, see [`m_step`]).
     fn expectation(&self, state: &State) -> Result<(f64, Vec<f64>)> {
+        if state.kind == Covariance::Full && self.features.is_none() {
+            return self.expectation_direct(state);
+        }
         let k = state.kernels;
         let device = self.seeding.device();
         let weights = weight_matrix(state)?;
@@ -1189,6 +1192,78 @@ impl Design {
         Ok((total, read_f64(moments)?))
     }
 
+    /// Row blocks of `u` of at most [`CHUNK_ELEMENTS`] / `(K d)` rows.
+    fn row_blocks(&self, kernels: usize) -> impl Iterator<Item = Tensor<2>> + '_ {
+        let most = (CHUNK_ELEMENTS / (kernels * self.dim).max(1)).max(1);
+        self.chunks.iter().flat_map(move |chunk| {
+            let rows = chunk.dims()[0];
+            (0..rows)
+                .step_by(most)
+                .map(move |start| chunk.clone().narrow(0, start, most.min(rows - start)))
+                .collect::<Vec<_>>()
+        })
+    }
+
+    /// The E-step for full covariances when `F` is too large to keep: rebuilding
+    /// `q(u)` (`d(d+1)/2` columns) at every iteration would cost more than the
+    /// direct route, `y_k = (u − μ_k) C_k⁻ᵀ` for all kernels in one GEMM
+    /// `[m, d] × [d, K·d]`, and for the moments `Rᵀ[1, u]` and the `K` scatters
+    /// `Σ_i r_ik u_i u_iᵀ` in one more, `[K·d, m] × [m, d]`. The moments are
+    /// returned packed as those of [`Self::expectation`].
+    fn expectation_direct(&self, state: &State) -> Result<(f64, Vec<f64>)> {
+        let (k, d) = (state.kernels, self.dim);
+        let device = self.seeding.device();
+        // Column block c of `stacked` is C_c⁻ᵀ: (u C_c⁻ᵀ)_j = Σ_i u_i (C_c⁻¹)_ji.
+        let mut stacked = vec![0.0; d * k * d];
+        let mut shift = vec![0.0; k * d];
+        let mut constant = vec![0.0; k];
+        for c in 0..k {
+            let sigma = &state.covariances[c * d * d..(c + 1) * d * d];
+            let chol =
+                linalg::cholesky(sigma, d).map_err(|_| not_positive_definite_ridge(state.ridge))?;
+            let a = linalg::lower_inverse(&chol, d);
+            let mu = &state.means[c * d..(c + 1) * d];
+            for j in 0..d {
+                for i in 0..=j {
+                    stacked[i * k * d + c * d + j] = a[j * d + i];
+                }
+                shift[c * d + j] = (0..=j).map(|i| a[j * d + i] * mu[i]).sum();
+            }
+            constant[c] = state.weights[c].ln()
+                - (0..d).map(|j| chol[j * d + j].ln()).sum::<f64>()
+                - 0.5 * d as f64 * TAU.ln();
+        }
+        let stacked = host_matrix_rect(&stacked, d, k * d, &device);
+        let shift = host_matrix_rect(&shift, 1, k * d, &device);
+        let constant = host_matrix_rect(&constant, 1, k, &device);
+        let mut total = Tensor::<1>::zeros([1], &device);
+        let mut sums: Option<(Tensor<2>, Tensor<2>)> = None;
+        for u in self.row_blocks(k) {
+            let m = u.dims()[0];
+            let y = u.clone().matmul(stacked.clone()) - shift.clone(); // [m, K·d]
+            let quad = y.square().reshape([m, k, d]).sum_dim(2).reshape([m, k]);
+            let joint = constant.clone() - quad.mul_scalar(0.5);
+            let norm = log_sum_exp(joint.clone(), 1);
+            total = total + norm.clone().sum();
+            let part = direct_moments((joint - norm).exp(), u);
+            sums = Some(match sums {
+                None => part,
+                Some((a, b)) => (a + part.0, b + part.1),
+            });
+        }
+        let Some((first, second)) = sums else {
+            return Err(LsmiError::Empty {
+                what: "x",
+                unit: "samples",
+            });
+        };
+        let total = f64::from(check::read_f32(total)?[0]);
+        Ok((
+            total,
+            pack_moments(&read_f64(first)?, &read_f64(second)?, k, d),
+        ))
+    }
+
     /// The moments `Rᵀ F` of the hard assignment of row `i` to `nearest[i]`.
     fn hard_moments(
         &self,
@@ -1197,17 +1272,45 @@ impl Design {
         kind: Covariance,
     ) -> Result<Vec<f64>> {
         let device = self.seeding.device();
-        let mut start = 0;
-        let mut moments: Option<Tensor<2>> = None;
-        for features in self.parts(kernels, self.columns(kind)) {
-            let m = features.dims()[0];
+        let one_hot = |start: usize, m: usize| {
             let mut hard = vec![0f32; m * kernels];
             nearest[start..start + m]
                 .iter()
                 .enumerate()
                 .for_each(|(i, &k)| hard[i * kernels + k] = 1.0);
+            Tensor::<2>::from_data(TensorData::new(hard, [m, kernels]), &device)
+        };
+        if kind == Covariance::Full && self.features.is_none() {
+            let (mut start, mut sums): (usize, Option<(Tensor<2>, Tensor<2>)>) = (0, None);
+            for u in self.row_blocks(kernels) {
+                let m = u.dims()[0];
+                let part = direct_moments(one_hot(start, m), u);
+                start += m;
+                sums = Some(match sums {
+                    None => part,
+                    Some((a, b)) => (a + part.0, b + part.1),
+                });
+            }
+            let Some((first, second)) = sums else {
+                return Err(LsmiError::Empty {
+                    what: "x",
+                    unit: "samples",
+                });
+            };
+            let d = self.dim;
+            return Ok(pack_moments(
+                &read_f64(first)?,
+                &read_f64(second)?,
+                kernels,
+                d,
+            ));
+        }
+        let mut start = 0;
+        let mut moments: Option<Tensor<2>> = None;
+        for features in self.parts(kernels, self.columns(kind)) {
+            let m = features.dims()[0];
+            let hard = one_hot(start, m);
             start += m;
-            let hard = Tensor::<2>::from_data(TensorData::new(hard, [m, kernels]), &device);
             let part = hard.transpose().matmul(features);
             moments = Some(moments.map_or(part.clone(), |acc| acc + part));
         }
@@ -1219,6 +1322,32 @@ impl Design {
             }),
         }
     }
+}
+
+/// `(Rᵀ [1, u], [Σ_i r_ik u_i u_iᵀ]_k)` for responsibilities `resp` `[m, K]` and
+/// rows `u` `[m, d]`: `[K, 1 + d]` and `[K·d, d]`.
+fn direct_moments(resp: Tensor<2>, u: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
+    let ([m, k], d) = (resp.dims(), u.dims()[1]);
+    let ones_u = Tensor::cat(vec![Tensor::ones([m, 1], &u.device()), u.clone()], 1);
+    let first = resp.clone().transpose().matmul(ones_u);
+    let weighted = (resp.reshape([m, k, 1]) * u.clone().reshape([m, 1, d])).reshape([m, k * d]);
+    (first, weighted.transpose().matmul(u))
+}
+
+/// The moments of [`direct_moments`] in the layout of `Rᵀ F`: per kernel
+/// `[N_k, Σ r u, Σ r q(u)]`, `q(u)` the products `a ≤ b`.
+fn pack_moments(first: &[f64], second: &[f64], k: usize, d: usize) -> Vec<f64> {
+    let mut out = Vec::with_capacity(k * (1 + d + d * (d + 1) / 2));
+    for c in 0..k {
+        out.extend_from_slice(&first[c * (1 + d)..(c + 1) * (1 + d)]);
+        for a in 0..d {
+            for b in a..d {
+                let (ab, ba) = ((c * d + a) * d + b, (c * d + b) * d + a);
+                out.push(0.5 * (second[ab] + second[ba]));
+            }
+        }
+    }
+    out
 }
 
 /// The E-step's parameters for [`Design::expectation`].
@@ -1681,11 +1810,40 @@ mod tests {
                 scale_floor: 1e-6,
             };
             let frame = Frame::fit(&x, kind, &settings).expect("frame");
-            let design = Design::new(&frame, &x).expect("design");
+            let mut design = Design::new(&frame, &x).expect("design");
             let u = host(&design.u);
             let state = random_state(kind, kernels, dim, &mut rng);
-
+            // Full kernels also by the direct route taken when F is not kept.
             let (total, moments) = design.expectation(&state).expect("E-step");
+            if kind == Covariance::Full {
+                design.features = None;
+                let (direct_total, direct) = design.expectation(&state).expect("direct E-step");
+                assert!(
+                    (direct_total - total).abs() <= 1e-4 * total.abs(),
+                    "direct total"
+                );
+                let scale = moments.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+                assert_eq!(direct.len(), moments.len());
+                for (a, b) in direct.iter().zip(&moments) {
+                    assert!((a - b).abs() <= 1e-4 * scale, "direct moments {a} vs {b}");
+                }
+                let nearest: Vec<usize> = (0..rows).map(|i| (i * 7) % kernels).collect();
+                let hard = design.hard_moments(&nearest, kernels, kind).expect("hard");
+                design.features = Some(
+                    design
+                        .chunks
+                        .iter()
+                        .map(|c| design.build(c, design.width()))
+                        .collect(),
+                );
+                let kept = design.hard_moments(&nearest, kernels, kind).expect("hard");
+                for (a, b) in hard.iter().zip(&kept) {
+                    assert!(
+                        (a - b).abs() <= 1e-4 * scale,
+                        "direct hard moments {a} vs {b}"
+                    );
+                }
+            }
             let mut expected_total = 0.0;
             let mut resp = vec![0.0; rows * kernels];
             for i in 0..rows {

@@ -27,9 +27,9 @@ use crate::train;
 /// model's excess loss directly, so a simpler mixture kept on a tie would bias
 /// it). For each kind, `K` stops growing once `patience`
 /// successive candidates fail to improve on that kind's best, or once the
-/// training rows become too few for the kind: a full covariance needs as many
-/// rows per kernel as it has parameters, `1 + d + d(d + 1)/2`, a tied one 10 per
-/// kernel (and `2(d + 1)` in all), a diagonal one 10 per kernel.
+/// training rows become too few for the kind: a full covariance needs
+/// `2(d + 1)` rows per kernel, a tied one 10 per kernel (and `2(d + 1)` in all),
+/// a diagonal one 10 per kernel.
 ///
 /// With `subspace` (the default), the full and tied kinds are also fitted in a
 /// principal subspace: the rows' top `r` principal directions carry the mixture
@@ -164,14 +164,12 @@ struct Best {
     frame: Frame,
 }
 
-/// Whether `rows` training rows in `dim` dimensions support `k` kernels of `kind`:
-/// a full covariance needs at least as many rows per kernel as it has parameters
-/// (weight, mean and covariance), the others ten rows per kernel.
+/// Whether `rows` training rows in `dim` dimensions support `k` kernels of `kind`.
 fn enough_rows(kind: Covariance, k: usize, rows: usize, dim: usize) -> bool {
     let full = 2 * (dim + 1);
     match kind {
         _ if k == 1 => true,
-        Covariance::Full => rows >= k * (1 + dim + dim * (dim + 1) / 2),
+        Covariance::Full => rows >= k * full,
         Covariance::Tied => rows >= k * 10 && rows >= full,
         Covariance::Diagonal => rows >= k * 10,
     }
