@@ -119,13 +119,21 @@ fn gaussian_search_picks_a_linear_model_close_to_the_exact_information() {
         ),
         "{choice}"
     );
-    // The held-out loss reported is the minimum over the candidates tried.
+    // The held-out loss reported is the chosen candidate's, and no candidate is
+    // lower by more than the noise the one-standard-error rule forgoes (larger
+    // LDA ridges and MLPs must be clearly better to be chosen).
+    let own = choice
+        .candidates
+        .iter()
+        .find(|c| c.kind == choice.kind)
+        .map(|c| c.holdout_loss);
+    assert_eq!(Some(choice.holdout_loss), own, "{choice}");
     let min = choice
         .candidates
         .iter()
         .map(|c| c.holdout_loss)
         .fold(f64::INFINITY, f64::min);
-    assert_eq!(choice.holdout_loss, min, "{choice}");
+    assert!(choice.holdout_loss - min < 0.005, "{choice}");
     assert!(choice.calibrated_loss <= choice.holdout_loss + 1e-12);
     assert_eq!(choice.rows, (4_800, 1_200));
     let (default, _) = ClassifierConfig::new()
@@ -515,6 +523,45 @@ fn many_dimensions_choose_a_larger_lda_ridge() {
         "{choice}: {:#?}",
         choice.candidates
     );
+}
+
+/// In one dimension the LDA ridge makes no real difference, and which of the
+/// ridges has the lowest held-out loss follows noise; the search keeps the first
+/// (smallest) ridge unless a larger one is clearly better. Over these seeds a
+/// larger ridge is lower on some held-out split, and is still not chosen.
+#[test]
+fn low_dimensions_keep_the_first_lda_ridge() {
+    let device = device();
+    let mut lower_elsewhere = 0;
+    for seed in 0..6 {
+        let sample = GaussianFamily::setting_a(0.4).sample(4_000, seed).unwrap();
+        let (_, choice) = ClassifierSearch::new()
+            .with_seed(seed)
+            .with_mlp_hidden(vec![])
+            .fit(
+                features(&sample, false, &device),
+                label_tensor(&sample, &device),
+                2,
+            )
+            .unwrap();
+        let loss = |ridge: f64| {
+            choice
+                .candidates
+                .iter()
+                .find(|c| c.kind == CandidateKind::Lda { ridge })
+                .map(|c| c.holdout_loss)
+                .unwrap()
+        };
+        if [1e-3, 1e-2, 1e-1].iter().any(|&r| loss(r) < loss(1e-4)) {
+            lower_elsewhere += 1;
+        }
+        assert!(
+            matches!(choice.kind, CandidateKind::Lda { ridge } if ridge == 1e-4)
+                || choice.kind == CandidateKind::Logistic,
+            "seed {seed}: {choice}"
+        );
+    }
+    assert!(lower_elsewhere > 0, "no seed tested the rule");
 }
 
 /// Setting A at ρ = −0.8: the joint posterior is linear and nearly deterministic
