@@ -1138,14 +1138,7 @@ impl Design {
     /// intermediates stay within [`CHUNK_ELEMENTS`].
     fn parts(&self, kernels: usize, columns: usize) -> impl Iterator<Item = Tensor<2>> + '_ {
         let most = (CHUNK_ELEMENTS / kernels.max(1)).max(1);
-        (0..self.chunks.len()).flat_map(move |i| {
-            let features = self.features(i, columns);
-            let rows = features.dims()[0];
-            (0..rows)
-                .step_by(most)
-                .map(move |start| features.clone().narrow(0, start, most.min(rows - start)))
-                .collect::<Vec<_>>()
-        })
+        (0..self.chunks.len()).flat_map(move |i| row_cuts(self.features(i, columns), most))
     }
 
     /// The E-step for `state`: the sum over rows of `ln p_u(u)`, and the
@@ -1195,13 +1188,9 @@ impl Design {
     /// Row blocks of `u` of at most [`CHUNK_ELEMENTS`] / `(K d)` rows.
     fn row_blocks(&self, kernels: usize) -> impl Iterator<Item = Tensor<2>> + '_ {
         let most = (CHUNK_ELEMENTS / (kernels * self.dim).max(1)).max(1);
-        self.chunks.iter().flat_map(move |chunk| {
-            let rows = chunk.dims()[0];
-            (0..rows)
-                .step_by(most)
-                .map(move |start| chunk.clone().narrow(0, start, most.min(rows - start)))
-                .collect::<Vec<_>>()
-        })
+        self.chunks
+            .iter()
+            .flat_map(move |chunk| row_cuts(chunk.clone(), most))
     }
 
     /// The E-step for full covariances when `F` is too large to keep: rebuilding
@@ -1322,6 +1311,15 @@ impl Design {
             }),
         }
     }
+}
+
+/// `t` cut into row blocks of at most `most` rows.
+fn row_cuts(t: Tensor<2>, most: usize) -> Vec<Tensor<2>> {
+    let rows = t.dims()[0];
+    (0..rows)
+        .step_by(most)
+        .map(|start| t.clone().narrow(0, start, most.min(rows - start)))
+        .collect()
 }
 
 /// `(Rᵀ [1, u], [Σ_i r_ik u_i u_iᵀ]_k)` for responsibilities `resp` `[m, K]` and
